@@ -1,0 +1,15 @@
+import { SetMetadata } from '@nestjs/common';
+import { IDEMPOTENT_METADATA } from '../idempotency.internal-constants.js';
+import type { IdempotentOptions } from '../interfaces/idempotency-module-options.interface.js';
+
+/**
+ * Makes a route safe to retry: a request repeating an `Idempotency-Key` gets
+ * the stored response instead of a second execution. On a controller class it
+ * covers every route; a method's own decorator wins over the class's.
+ *
+ * @example
+ * @Post()
+ * @Idempotent({ ttl: 86_400_000, scope: 'orders.create' })
+ * create(@Body() dto: CreateOrderDto) { ... }
+ */
+export const Idempotent = (options: IdempotentOptions = {}) => SetMetadata(IDEMPOTENT_METADATA, options);

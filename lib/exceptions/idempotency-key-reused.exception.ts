@@ -1,0 +1,14 @@
+import { HttpStatus } from '@nestjs/common';
+import { IdempotencyException } from './idempotency.exception.js';
+
+/** 422: the key was first used with a different request payload. */
+export class IdempotencyKeyReusedException extends IdempotencyException {
+  constructor() {
+    super(
+      HttpStatus.UNPROCESSABLE_ENTITY,
+      'key-reused',
+      'Idempotency key reused with a different request',
+      'This idempotency key was already used with a different method, path, query or body. Send a new key for a new request.',
+    );
+  }
+}

@@ -1,0 +1,25 @@
+/** Metadata key of `@Idempotent()` (options) and `@SkipIdempotency()` (`false`). */
+export const IDEMPOTENT_METADATA = 'nestjs-idempotency:idempotent';
+
+/** Headers that are never stored, whatever `replayHeaders` says. */
+export const UNREPLAYABLE_HEADERS = new Set([
+  'set-cookie',
+  'authorization',
+  'proxy-authorization',
+  'www-authenticate',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authenticate',
+  'proxy-connection',
+  'content-length',
+]);
+
+/** Records deleted per statement by `purgeExpired()`. */
+export const PURGE_BATCH_SIZE = 1000;
+
+/** How many times a claim that lost a race to an invisible row is tried. */
+export const CLAIM_ATTEMPTS = 3;

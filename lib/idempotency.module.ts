@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { ConfigurableIdempotencyModule, OPTIONS_TYPE } from './idempotency.module-definition.js';
+import { idempotencyStoreProvider } from './idempotency.providers.js';
+import { IdempotencyService } from './idempotency.service.js';
+import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
+import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
+
+/**
+ * Registers the global idempotency interceptor (so `@Idempotent()` works on
+ * any controller) and the injectable `IdempotencyService`. Global by default;
+ * pass `isGlobal: false` to scope it.
+ *
+ * @example
+ * IdempotencyModule.forRoot()                                    // TypeORM store, default DataSource
+ * IdempotencyModule.forRoot({ store: new InMemoryIdempotencyStore() })
+ * IdempotencyModule.forRootAsync({
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ ttl: config.get('IDEMPOTENCY_TTL_MS') }),
+ * })
+ */
+@Module({
+  providers: [IdempotencyService, idempotencyStoreProvider, { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor }],
+  exports: [IdempotencyService, IdempotencyStore],
+})
+export class IdempotencyModule extends ConfigurableIdempotencyModule {
+  /** Registers the module; every option is optional. */
+  static forRoot(options: typeof OPTIONS_TYPE = {}) {
+    return super.forRoot(options);
+  }
+}

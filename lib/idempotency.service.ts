@@ -1,0 +1,176 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_IDEMPOTENT_OPTIONS } from './idempotency.constants.js';
+import { CLAIM_ATTEMPTS, PURGE_BATCH_SIZE } from './idempotency.internal-constants.js';
+import { IDEMPOTENCY_MODULE_OPTIONS } from './idempotency.module-definition.js';
+import { IdempotencyKeyInFlightException } from './exceptions/idempotency-key-in-flight.exception.js';
+import { IdempotencyKeyReusedException } from './exceptions/idempotency-key-reused.exception.js';
+import { IdempotencyStoreUnavailableException } from './exceptions/idempotency-store-unavailable.exception.js';
+import { IdempotentResponseNotStoredException } from './exceptions/idempotent-response-not-stored.exception.js';
+import { InvalidIdempotencyKeyException } from './exceptions/invalid-idempotency-key.exception.js';
+import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
+import {
+  IdempotencyStore,
+  type ClaimRequest,
+  type ClaimResult,
+  type IdempotencyRecordId,
+  type StoredResponse,
+} from './interfaces/idempotency-store.interface.js';
+import { IdempotencyLease, type LeaseTerms } from './protocol/idempotency-lease.js';
+import { resolveOptions } from './protocol/resolve-options.js';
+import { decodeStoredBody, encodeStoredBody } from './protocol/stored-body.js';
+
+/** A request to run something at most once per (scope, principal, key). */
+export interface IdempotencyRequest extends IdempotencyRecordId {
+  /** Identity of the payload; `''` skips the mismatch check. */
+  fingerprint: string;
+}
+
+/** How a request is admitted: run it under a lease, or replay a stored outcome. */
+export type Admission =
+  | { kind: 'replay'; response: StoredResponse }
+  /** `lease` is `null` when the store failed and `failOpen` let the request run unprotected. */
+  | { kind: 'run'; lease: IdempotencyLease | null };
+
+/** Terms of one admission: the lease, the record's life, what to do when the store fails. */
+export interface AdmissionTerms extends LeaseTerms {
+  failOpen: boolean;
+}
+
+/** Options of {@link IdempotencyService.execute}. */
+export interface ExecuteOptions {
+  /** Namespace of the key, e.g. `'stripe-webhook'`. Default `'default'`. */
+  scope?: string;
+  /** Who owns the key; part of the record identity. Default none. */
+  principal?: string;
+  /**
+   * Identity of the input (e.g. a hash of the event payload). A repeat with
+   * the same key and another fingerprint throws {@link IdempotencyKeyReusedException}.
+   */
+  fingerprint?: string;
+  /** How long the result is kept and returned to repeats, in ms. Default: the module's `ttl`. */
+  ttl?: number;
+  /** Lease of the running operation, in ms. Default: the module's `lockTimeout`. */
+  lockTimeout?: number;
+  /** Run the operation unprotected when the store is unreachable. Default: the module's `failOpen`. */
+  failOpen?: boolean;
+}
+
+const MAX_KEY_LENGTH = 255;
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The idempotency protocol (claim, run, complete or release), shared by the
+ * HTTP interceptor and by code outside HTTP: queue consumers, webhooks, jobs.
+ * It knows nothing of HTTP.
+ */
+@Injectable()
+export class IdempotencyService {
+  private readonly logger = new Logger('Idempotency');
+
+  constructor(
+    @Inject(IdempotencyStore) private readonly store: IdempotencyStore,
+    @Inject(IDEMPOTENCY_MODULE_OPTIONS) private readonly options: IdempotencyModuleOptions,
+  ) {}
+
+  /**
+   * Runs `operation` at most once per (scope, principal, key) while its record
+   * lives; a repeat gets the stored result (its JSON round trip) back.
+   *
+   * @throws IdempotencyKeyInFlightException while the first call still runs.
+   * @throws IdempotencyKeyReusedException when the key came with another fingerprint.
+   * @throws IdempotencyStoreUnavailableException when the store fails (unless `failOpen`).
+   * Errors of `operation` pass through unchanged and release the key.
+   *
+   * @example
+   * return this.idempotency.execute(event.id, () => this.apply(event), { scope: 'stripe-webhook' });
+   */
+  async execute<T>(key: string, operation: () => T | Promise<T>, options: ExecuteOptions = {}): Promise<T> {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      throw new InvalidIdempotencyKeyException('key', `must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
+    }
+    const request = { scope: options.scope ?? 'default', principal: options.principal ?? '', key, fingerprint: options.fingerprint ?? '' };
+    const admission = await this.admit(request, this.resolveTerms(options));
+    if (admission.kind === 'replay') {
+      return decodeStoredBody(admission.response.body as Buffer) as T;
+    }
+    let result: T;
+    try {
+      result = await operation();
+    } catch (error) {
+      await admission.lease?.release();
+      throw error;
+    }
+    await admission.lease?.complete({ status: 200, headers: {}, body: encodeStoredBody(result) });
+    return result;
+  }
+
+  /**
+   * Claims the record of `request`, or answers from the record in its way.
+   *
+   * @returns `run` with the lease that must be completed or released, or
+   *   `replay` with the stored outcome.
+   * @throws the same exceptions as {@link execute}, and
+   *   IdempotentResponseNotStoredException for an outcome that was not stored.
+   */
+  async admit(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission> {
+    const token = randomUUID();
+    let result: ClaimResult;
+    try {
+      result = await this.claim({ ...request, token, lockTimeout: terms.lockTimeout });
+    } catch (error) {
+      if (terms.failOpen) {
+        this.logger.warn(`Store unreachable; running scope "${request.scope}" unprotected (failOpen): ${String(error)}`);
+        return { kind: 'run', lease: null };
+      }
+      this.logger.error('Store unreachable; answering 503 (fail closed).', error);
+      throw new IdempotencyStoreUnavailableException(STORE_RETRY_AFTER_SECONDS);
+    }
+    if (result.claimed) {
+      return { kind: 'run', lease: new IdempotencyLease(this.store, request, token, terms, this.logger) };
+    }
+    const { existing } = result;
+    // A row this claim could not see or take over belongs to a concurrent claim.
+    if (existing === null || existing.expiresInMs <= 0) throw new IdempotencyKeyInFlightException(1);
+    if (request.fingerprint && existing.fingerprint && request.fingerprint !== existing.fingerprint) {
+      throw new IdempotencyKeyReusedException();
+    }
+    if (existing.status === 'processing' || !existing.response) {
+      throw new IdempotencyKeyInFlightException(Math.max(1, Math.ceil(existing.expiresInMs / 1000)));
+    }
+    if (existing.response.body === null) throw new IdempotentResponseNotStoredException();
+    return { kind: 'replay', response: existing.response };
+  }
+
+  /**
+   * Deletes expired records in batches.
+   * @returns how many records were deleted.
+   */
+  async purgeExpired(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.store.purgeExpired(PURGE_BATCH_SIZE);
+      total += deleted;
+      if (deleted < PURGE_BATCH_SIZE) return total;
+    }
+  }
+
+  /** The module's terms, overridden by `overrides` where set. */
+  private resolveTerms(overrides: Partial<AdmissionTerms>): AdmissionTerms {
+    const { ttl, lockTimeout, failOpen } = resolveOptions(DEFAULT_IDEMPOTENT_OPTIONS, this.options, overrides);
+    return { ttl, lockTimeout, failOpen };
+  }
+
+  /**
+   * Claims, and claims again when it lost a race to a row its statement could
+   * not see (a concurrent insert, or a takeover of a claimable row).
+   */
+  private async claim(request: ClaimRequest): Promise<ClaimResult> {
+    let result = await this.store.claim(request);
+    for (let attempt = 1; attempt < CLAIM_ATTEMPTS && !result.claimed; attempt++) {
+      if (result.existing && result.existing.expiresInMs > 0) break;
+      result = await this.store.claim(request);
+    }
+    return result;
+  }
+}

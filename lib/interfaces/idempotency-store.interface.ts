@@ -1,0 +1,82 @@
+/**
+ * The identity of an idempotency record: the unique constraint that serves as
+ * the lock. `principal` is `''` when the caller is anonymous.
+ */
+export interface IdempotencyRecordId {
+  /** Namespace of the key, e.g. `'POST /orders'` or `'stripe-webhook'`. */
+  scope: string;
+  /** Who owns the key (a user id), `''` for nobody. */
+  principal: string;
+  /** The idempotency key the client sent. */
+  key: string;
+}
+
+/** An outcome stored by `complete()` and handed back on a replay. */
+export interface StoredResponse {
+  /** HTTP status of the outcome (200 for `IdempotencyService.execute()`). */
+  status: number;
+  /** Replayable response headers, names in lower case. */
+  headers: Record<string, string>;
+  /**
+   * The JSON encoding of the value (an empty buffer for `undefined`), or
+   * `null` when the outcome was not stored (a stream, or over `maxResponseBytes`).
+   */
+  body: Buffer | null;
+}
+
+/** What `claim()` needs to insert or take over a record. */
+export interface ClaimRequest extends IdempotencyRecordId {
+  /** Identity of the request payload; `''` when fingerprints are off. */
+  fingerprint: string;
+  /** A fresh random token that fences every later write of this claim. */
+  token: string;
+  /** Length of the lease in milliseconds. */
+  lockTimeout: number;
+}
+
+/** A record that exists and could not be claimed. */
+export interface ExistingRecord {
+  fingerprint: string;
+  status: 'processing' | 'completed';
+  /**
+   * Milliseconds until the record expires (completed) or its lease ends
+   * (processing). Zero or less means the record was claimable.
+   */
+  expiresInMs: number;
+  /** The stored outcome of a completed record. */
+  response: StoredResponse | null;
+}
+
+/**
+ * The answer of `claim()`: either the caller now owns the record, or the
+ * record that stood in its way. `existing` is `null` when a concurrent claim
+ * holds a row this statement could not see yet; callers claim again.
+ */
+export type ClaimResult = { claimed: true } | { claimed: false; existing: ExistingRecord | null };
+
+/**
+ * Storage contract of idempotency records. Every method is one atomic
+ * operation (one database round trip for SQL stores); `complete`, `release`
+ * and `extendLease` only act while `token` still owns the record.
+ *
+ * Implement it to keep records somewhere else and pass it as the `store`
+ * module option. The same name is the injection token of the store in use.
+ */
+export interface IdempotencyStore {
+  /**
+   * Inserts the record as `processing`, or takes it over when it expired or
+   * its lease ran out. Never check-then-insert.
+   */
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  /** Stores the outcome and keeps it for `ttl` ms. Resolves `false` when the token lost the record. */
+  complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number): Promise<boolean>;
+  /** Deletes the record so a retry runs again. Resolves `false` when the token lost the record. */
+  release(id: IdempotencyRecordId, token: string): Promise<boolean>;
+  /** Extends the lease of a `processing` record by `lockTimeout` ms from now. */
+  extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean>;
+  /** Deletes up to `limit` expired records; resolves how many. */
+  purgeExpired(limit: number): Promise<number>;
+}
+
+/** Injection token of the {@link IdempotencyStore} in use. */
+export const IdempotencyStore = Symbol('IdempotencyStore');

@@ -1,0 +1,71 @@
+/** The SQL of {@link TypeOrmIdempotencyStore}, one statement per operation. */
+export interface Statements {
+  claim: string;
+  complete: string;
+  release: string;
+  extendLease: string;
+  purgeExpired: string;
+}
+
+const quoteTable = (table: string) =>
+  table
+    .split('.')
+    .map((part) => `"${part.replaceAll('"', '""')}"`)
+    .join('.');
+
+/** `$n` milliseconds from now, as a timestamp. */
+const fromNow = (param: string) => `now() + ${param}::float8 * interval '1 millisecond'`;
+
+const ID = 'scope = $1 AND principal = $2 AND key = $3';
+
+/**
+ * Builds the statements for `table`. Parameters: $1 scope, $2 principal,
+ * $3 key, $4 token (fingerprint in claim), then per statement.
+ */
+export function buildStatements(table: string): Statements {
+  const t = quoteTable(table);
+  return {
+    /*
+     * One round trip: insert as processing; else take over a row that expired
+     * (completed past its ttl, or processing past its lease: expires_at is the
+     * lease end while processing); else read the row in the way. The final
+     * SELECT sees the statement's snapshot: a row inserted by a concurrent
+     * claim after it began is invisible, so `status` is NULL and the caller
+     * claims again.
+     */
+    claim: `
+      WITH inserted AS (
+        INSERT INTO ${t} (scope, principal, key, fingerprint, status, token, locked_until, expires_at)
+        VALUES ($1, $2, $3, $4, 'processing', $5, ${fromNow('$6')}, ${fromNow('$6')})
+        ON CONFLICT (scope, principal, key) DO NOTHING
+        RETURNING 1
+      ), taken_over AS (
+        UPDATE ${t}
+        SET fingerprint = $4, status = 'processing', token = $5,
+            locked_until = ${fromNow('$6')}, expires_at = ${fromNow('$6')}, created_at = now(),
+            completed_at = NULL, response_status = NULL, response_headers = NULL, response_body = NULL
+        WHERE ${ID} AND expires_at <= now() AND NOT EXISTS (SELECT 1 FROM inserted)
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT 1 FROM inserted UNION ALL SELECT 1 FROM taken_over) AS claimed,
+             r.fingerprint, r.status,
+             extract(epoch FROM r.expires_at - now())::float8 * 1000 AS expires_in_ms,
+             r.response_status, r.response_headers, r.response_body
+      FROM (SELECT 1) AS one
+      LEFT JOIN ${t} AS r ON r.scope = $1 AND r.principal = $2 AND r.key = $3`,
+    complete: `
+      UPDATE ${t}
+      SET status = 'completed', response_status = $5, response_headers = $6::jsonb, response_body = $7,
+          completed_at = now(), locked_until = NULL, expires_at = ${fromNow('$8')}
+      WHERE ${ID} AND token = $4`,
+    release: `DELETE FROM ${t} WHERE ${ID} AND token = $4`,
+    extendLease: `
+      UPDATE ${t} SET locked_until = ${fromNow('$5')}, expires_at = ${fromNow('$5')}
+      WHERE ${ID} AND token = $4 AND status = 'processing'`,
+    purgeExpired: `
+      DELETE FROM ${t}
+      WHERE (scope, principal, key) IN (
+        SELECT scope, principal, key FROM ${t} WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED
+      ) AND expires_at <= now()`,
+  };
+}
