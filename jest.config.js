@@ -1,0 +1,37 @@
+// Jest runs in native ESM mode (see the `test` script: --experimental-vm-modules).
+// TypeScript is compiled by @swc/jest; type checking is `npm run typecheck`.
+
+/** @type {import('@swc/core').Options} */
+const swc = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    keepClassNames: true,
+    target: 'es2022',
+  },
+  module: { type: 'es6' },
+  sourceMaps: 'inline',
+};
+
+const COOKIE = '/node_modules/(?:light-my-request/node_modules/)?cookie/';
+
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/lib/**/*.spec.ts'],
+  modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/dist-sample', '<rootDir>/dist-bench', '<rootDir>/.data'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swc],
+    // Fastify's app.inject() (light-my-request) require()s the ESM-only cookie@2,
+    // which Jest's CommonJS runtime cannot load on Node < 24.9 ("Must use import
+    // to load ES Module"): compile that package (nested or hoisted) to CommonJS.
+    [COOKIE + '.+\\.js$']: ['@swc/jest', { module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`^(?!.*${COOKIE}).*/node_modules/`],
+  extensionsToTreatAsEsm: ['.ts'],
+  // Sources import './x.js' (NodeNext); Jest must find './x.ts'.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  testTimeout: 30_000,
+};
