@@ -3,6 +3,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ConfigurableIdempotencyModule, OPTIONS_TYPE } from './idempotency.module-definition.js';
 import { idempotencyStoreProvider } from './idempotency.providers.js';
 import { IdempotencyService } from './idempotency.service.js';
+import { IdempotencySweeper } from './idempotency.sweeper.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
 import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
 
@@ -21,7 +22,12 @@ import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
  * })
  */
 @Module({
-  providers: [IdempotencyService, idempotencyStoreProvider, { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor }],
+  providers: [
+    IdempotencyService,
+    IdempotencySweeper,
+    idempotencyStoreProvider,
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+  ],
   exports: [IdempotencyService, IdempotencyStore],
 })
 export class IdempotencyModule extends ConfigurableIdempotencyModule {

@@ -143,15 +143,15 @@ export class IdempotencyService {
   }
 
   /**
-   * Deletes expired records in batches.
+   * Deletes expired records, `batchSize` per statement, until none is left.
    * @returns how many records were deleted.
    */
-  async purgeExpired(): Promise<number> {
+  async purgeExpired(batchSize = PURGE_BATCH_SIZE): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await this.store.purgeExpired(PURGE_BATCH_SIZE);
+      const deleted = await this.store.purgeExpired(batchSize);
       total += deleted;
-      if (deleted < PURGE_BATCH_SIZE) return total;
+      if (deleted < batchSize) return total;
     }
   }
 

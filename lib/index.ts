@@ -1,6 +1,7 @@
 export * from './idempotency.constants.js';
 export { IdempotencyModule } from './idempotency.module.js';
 export { IdempotencyService, type ExecuteOptions } from './idempotency.service.js';
+export { IdempotencySweeper, SWEEPER_SCOPE } from './idempotency.sweeper.js';
 export { Idempotent } from './decorators/idempotent.decorator.js';
 export { SkipIdempotency } from './decorators/skip-idempotency.decorator.js';
 export { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
@@ -13,6 +14,7 @@ export * from './exceptions/idempotency-key-in-flight.exception.js';
 export * from './exceptions/idempotency-key-reused.exception.js';
 export * from './exceptions/idempotent-response-not-stored.exception.js';
 export * from './exceptions/idempotency-store-unavailable.exception.js';
+export * from './exceptions/request-not-fingerprintable.exception.js';
 export { InMemoryIdempotencyStore } from './stores/in-memory.store.js';
 export { TypeOrmIdempotencyStore } from './stores/typeorm/typeorm-idempotency.store.js';
 export { IdempotencyRecord, IDEMPOTENCY_RECORDS_TABLE } from './stores/typeorm/idempotency-record.entity.js';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { RequestNotFingerprintableException } from '../exceptions/request-not-fingerprintable.exception.js';
 
 /** What identifies an HTTP request for the mismatch check. */
 export interface FingerprintInput {
@@ -12,9 +13,18 @@ export interface FingerprintInput {
  * SHA-256 (hex) of the canonical JSON of method, path, query and body:
  * object keys sorted at every depth, so `{"a":1,"b":2}` and `{"b":2,"a":1}`
  * are the same request.
+ *
+ * @throws RequestNotFingerprintableException for a body nested deeper than
+ *   the JavaScript stack allows (thousands of levels).
  */
 export function requestFingerprint(input: FingerprintInput): string {
-  const canonical = JSON.stringify([input.method, input.path, input.query ?? null, input.body ?? null], sortKeys);
+  let canonical: string;
+  try {
+    canonical = JSON.stringify([input.method, input.path, input.query ?? null, input.body ?? null], sortKeys);
+  } catch (error) {
+    if (error instanceof RangeError) throw new RequestNotFingerprintableException();
+    throw error;
+  }
   return createHash('sha256').update(canonical).digest('hex');
 }
 

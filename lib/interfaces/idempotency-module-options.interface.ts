@@ -59,4 +59,9 @@ export interface IdempotencyModuleOptions extends IdempotentOptions {
   dataSource?: string;
   /** Request header carrying the key. Default `Idempotency-Key`. */
   header?: string;
+  /**
+   * Runs `purgeExpired()` every `sweepInterval` ms, on one instance per
+   * interval however many share the store. Off by default.
+   */
+  sweepInterval?: number;
 }
