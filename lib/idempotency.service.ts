@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DEFAULT_IDEMPOTENT_OPTIONS } from './idempotency.constants.js';
 import { CLAIM_ATTEMPTS, PURGE_BATCH_SIZE } from './idempotency.internal-constants.js';
 import { IDEMPOTENCY_MODULE_OPTIONS } from './idempotency.module-definition.js';
@@ -57,7 +57,10 @@ export interface ExecuteOptions {
 }
 
 const MAX_KEY_LENGTH = 255;
+const MAX_FINGERPRINT_LENGTH = 64;
 const STORE_RETRY_AFTER_SECONDS = 5;
+/** Most requests finish within a second; the lease (up to `lockTimeout`) only bounds a crashed one. */
+const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
 
 /**
  * The idempotency protocol (claim, run, complete or release), shared by the
@@ -101,7 +104,13 @@ export class IdempotencyService {
       await admission.lease?.release();
       throw error;
     }
-    await admission.lease?.complete({ status: 200, headers: {}, body: encodeStoredBody(result) });
+    let body: Buffer | null;
+    try {
+      body = encodeStoredBody(result);
+    } catch {
+      body = null; // not JSON-encodable (BigInt, cycle): completed but not replayable, never run twice
+    }
+    await admission.lease?.complete({ status: 200, headers: {}, body });
     return result;
   }
 
@@ -114,6 +123,10 @@ export class IdempotencyService {
    *   IdempotentResponseNotStoredException for an outcome that was not stored.
    */
   async admit(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission> {
+    // Stores keep fingerprints of up to 64 characters (a SHA-256 hex); a longer one is kept as its SHA-256.
+    if (request.fingerprint.length > MAX_FINGERPRINT_LENGTH) {
+      request = { ...request, fingerprint: createHash('sha256').update(request.fingerprint).digest('hex') };
+    }
     const token = randomUUID();
     let result: ClaimResult;
     try {
@@ -131,12 +144,14 @@ export class IdempotencyService {
     }
     const { existing } = result;
     // A row this claim could not see or take over belongs to a concurrent claim.
-    if (existing === null || existing.expiresInMs <= 0) throw new IdempotencyKeyInFlightException(1);
+    if (existing === null || existing.expiresInMs <= 0) {
+      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+    }
     if (request.fingerprint && existing.fingerprint && request.fingerprint !== existing.fingerprint) {
       throw new IdempotencyKeyReusedException();
     }
     if (existing.status === 'processing' || !existing.response) {
-      throw new IdempotencyKeyInFlightException(Math.max(1, Math.ceil(existing.expiresInMs / 1000)));
+      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
     }
     if (existing.response.body === null) throw new IdempotentResponseNotStoredException();
     return { kind: 'replay', response: existing.response };

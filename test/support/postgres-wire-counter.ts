@@ -1,0 +1,120 @@
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+
+/** A TCP proxy in front of PostgreSQL that records what clients send, from {@link startPostgresWireCounter}. */
+export interface PostgresWireCounter {
+  /** `serverUrl` with its host and port replaced by the proxy's. */
+  readonly url: string;
+  /**
+   * One entry per round trip sent since the last {@link reset}: a simple
+   * query, or an extended-protocol query up to its `Sync`. The entry is the
+   * SQL text sent (`Parse` texts joined by `; `), or `'(prepared statement)'`
+   * when a round trip parsed nothing.
+   */
+  readonly roundTrips: readonly string[];
+  /** Forgets the round trips recorded so far. */
+  reset(): void;
+  /** Stops listening and closes every proxied connection. */
+  close(): Promise<void>;
+}
+
+// Request codes that a client sends instead of a startup message (no type byte).
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+
+/**
+ * Starts a proxy on 127.0.0.1 that forwards every byte between its clients
+ * and the server at `serverUrl`, and parses the frontend side of the
+ * PostgreSQL protocol: each simple `Query` and each `Sync` (the end of an
+ * extended-protocol query, which is how `pg` sends parameterised statements)
+ * is one round trip. A round trip is recorded when its first byte reaches the
+ * proxy, before the server sees it, so it is recorded before any answer to it
+ * can reach the client.
+ *
+ * This counts what really goes over the wire, whatever driver, ORM or
+ * library issued it. Use a connection that is not SSL (the parser cannot read
+ * encrypted traffic).
+ */
+export async function startPostgresWireCounter(serverUrl: string): Promise<PostgresWireCounter> {
+  const target = new URL(serverUrl);
+  const roundTrips: string[] = [];
+  const sockets = new Set<Socket>();
+
+  const proxy = createServer((client) => {
+    const server = connect(Number(target.port || 5432), target.hostname);
+    for (const socket of [client, server]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined); // the other side is closed below
+    }
+    client.on('close', () => server.destroy());
+    server.on('close', () => client.destroy());
+    const parse = frontendParser((sql) => roundTrips.push(sql));
+    client.on('data', (chunk: Buffer) => {
+      parse(chunk);
+      server.write(chunk);
+    });
+    server.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    proxy.once('error', reject);
+    proxy.listen(0, '127.0.0.1', resolve);
+  });
+
+  const url = new URL(serverUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String((proxy.address() as AddressInfo).port);
+  return {
+    url: url.toString(),
+    roundTrips,
+    reset: () => void roundTrips.splice(0),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
+}
+
+/** A parser of one connection's frontend stream; calls `onRoundTrip` at each `Query` and `Sync`. */
+function frontendParser(onRoundTrip: (sql: string) => void): (chunk: Buffer) => void {
+  let buffered = Buffer.alloc(0);
+  let startup = true; // the first message (and any SSL/GSS request) has no type byte
+  let parsed: string[] = [];
+
+  return (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    for (;;) {
+      if (startup) {
+        if (buffered.length < 8) return;
+        const length = buffered.readInt32BE(0);
+        if (buffered.length < length) return;
+        const code = buffered.readInt32BE(4);
+        startup = code === SSL_REQUEST || code === GSSENC_REQUEST;
+        buffered = buffered.subarray(length);
+        continue;
+      }
+      if (buffered.length < 5) return;
+      const type = String.fromCharCode(buffered[0]);
+      const end = 1 + buffered.readInt32BE(1);
+      if (buffered.length < end) return;
+      const body = buffered.subarray(5, end);
+      buffered = buffered.subarray(end);
+      if (type === 'Q') {
+        onRoundTrip(cString(body, 0).trim());
+      } else if (type === 'P') {
+        // Parse: statement name, then query text.
+        const name = cString(body, 0);
+        parsed.push(cString(body, Buffer.byteLength(name) + 1).trim());
+      } else if (type === 'S') {
+        onRoundTrip(parsed.length > 0 ? parsed.join('; ') : '(prepared statement)');
+        parsed = [];
+      }
+    }
+  };
+}
+
+/** The NUL-terminated string at `offset`. */
+function cString(buffer: Buffer, offset: number): string {
+  const end = buffer.indexOf(0, offset);
+  return buffer.toString('utf8', offset, end === -1 ? buffer.length : end);
+}
