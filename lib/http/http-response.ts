@@ -23,11 +23,13 @@ export function replayableHeaders(response: ResponseLike, names: string[]): Reco
 
 /**
  * The stored body of a handler's value, or `null` when it must not be
- * stored: a stream (it is sent once, never replayed half), a value JSON cannot
- * encode, or an encoding over `maxBytes`.
+ * stored: a stream (it is sent once, never replayed half), binary data (a
+ * `Buffer`, typed array or `ArrayBuffer`: its JSON encoding would replay as an
+ * object, not as the bytes Fastify sent), a value JSON cannot encode, or an
+ * encoding over `maxBytes`.
  */
 export function storableBody(value: unknown, maxBytes: number): Buffer | null {
-  if (isStreaming(value)) return null;
+  if (isStreaming(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return null;
   let body: Buffer;
   try {
     body = encodeStoredBody(value);

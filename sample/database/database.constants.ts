@@ -1,0 +1,2 @@
+/** Injection token of the sample's {@link Database}. */
+export const DATABASE = Symbol('DATABASE');
