@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConfigurableIdempotencyModule, OPTIONS_TYPE } from './idempotency.module-definition.js';
 import { idempotencyStoreProvider } from './idempotency.providers.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { IdempotencySweeper } from './idempotency.sweeper.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
 import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
+import { IdempotencyRecord } from './stores/typeorm/idempotency-record.entity.js';
 
 /**
  * Registers the global idempotency interceptor (so `@Idempotent()` works on
@@ -33,6 +35,8 @@ import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
 export class IdempotencyModule extends ConfigurableIdempotencyModule {
   /** Registers the module; every option is optional. */
   static forRoot(options: typeof OPTIONS_TYPE = {}) {
+    // Registers the entity with its DataSource, so that `autoLoadEntities` creates the table.
+    if (!options.store) TypeOrmModule.forFeature([IdempotencyRecord], options.dataSource);
     return super.forRoot(options);
   }
 }
