@@ -89,8 +89,8 @@ export class IdempotencyService {
    * return this.idempotency.execute(event.id, () => this.apply(event), { scope: 'stripe-webhook' });
    */
   async execute<T>(key: string, operation: () => T | Promise<T>, options: ExecuteOptions = {}): Promise<T> {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      throw new InvalidIdempotencyKeyException('key', `must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('\0')) {
+      throw new InvalidIdempotencyKeyException('key', `must be a string of 1 to ${MAX_KEY_LENGTH} characters without NUL`);
     }
     const request = { scope: options.scope ?? 'default', principal: options.principal ?? '', key, fingerprint: options.fingerprint ?? '' };
     const admission = await this.admit(request, this.resolveTerms(options));
