@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConfigurableIdempotencyModule, OPTIONS_TYPE } from './idempotency.module-definition.js';
+import { ASYNC_OPTIONS_TYPE, ConfigurableIdempotencyModule, OPTIONS_TYPE } from './idempotency.module-definition.js';
 import { idempotencyStoreProvider } from './idempotency.providers.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { IdempotencySweeper } from './idempotency.sweeper.js';
@@ -35,8 +35,26 @@ import { IdempotencyRecord } from './stores/typeorm/idempotency-record.entity.js
 export class IdempotencyModule extends ConfigurableIdempotencyModule {
   /** Registers the module; every option is optional. */
   static forRoot(options: typeof OPTIONS_TYPE = {}) {
-    // Registers the entity with its DataSource, so that `autoLoadEntities` creates the table.
-    if (!options.store) TypeOrmModule.forFeature([IdempotencyRecord], options.dataSource);
+    if (!options.store) registerEntity(options.dataSource);
     return super.forRoot(options);
   }
+
+  /**
+   * Registers the module with options from a factory. Its options are not
+   * known yet, so the entity is registered for `autoLoadEntities` of the
+   * default DataSource; another DataSource needs `entities: [IdempotencyRecord]`.
+   */
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
+    registerEntity();
+    return super.forRootAsync(options);
+  }
+}
+
+/**
+ * Makes `autoLoadEntities` of the DataSource include the record entity. Not
+ * an import of `forFeature()`: its repository provider would fail in apps
+ * that create the table with the migration and list no entity.
+ */
+function registerEntity(dataSource?: string): void {
+  TypeOrmModule.forFeature([IdempotencyRecord], dataSource);
 }

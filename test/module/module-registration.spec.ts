@@ -133,6 +133,19 @@ describe('IdempotencyModule registration (express)', () => {
     await post({ amount: 2 }).set('Idempotency-Key', 'memory-1').expect(422);
   });
 
+  // Before any forRoot() test: entity registration is process-wide.
+  it('forRootAsync() creates its table through autoLoadEntities of the default DataSource', async () => {
+    const own = await ownDatabase();
+    app = await bootApp('express', [
+      TypeOrmModule.forRoot({ type: 'postgres', url: own.url, autoLoadEntities: true, synchronize: true }),
+      IdempotencyModule.forRootAsync({ useFactory: () => ({ ttl: 60_000 }) }),
+      CounterModule,
+    ]);
+    await post().set('Idempotency-Key', 'auto-async-1').expect(201);
+    const retry = await post().set('Idempotency-Key', 'auto-async-1');
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+  });
+
   it('forRoot() creates its table through autoLoadEntities of the default DataSource', async () => {
     const own = await ownDatabase();
     app = await bootApp('express', [
