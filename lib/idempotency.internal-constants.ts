@@ -23,3 +23,9 @@ export const PURGE_BATCH_SIZE = 1000;
 
 /** How many times a claim that lost a race to an invisible row is tried. */
 export const CLAIM_ATTEMPTS = 3;
+
+/** Longest key a record holds (the `key` column is varchar(255)). */
+export const MAX_KEY_LENGTH = 255;
+
+/** Longest fingerprint a record holds (a SHA-256 in hex); longer ones are hashed. */
+export const MAX_FINGERPRINT_LENGTH = 64;

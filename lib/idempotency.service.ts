@@ -1,7 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DEFAULT_IDEMPOTENT_OPTIONS } from './idempotency.constants.js';
-import { CLAIM_ATTEMPTS, PURGE_BATCH_SIZE } from './idempotency.internal-constants.js';
+import {
+  CLAIM_ATTEMPTS,
+  MAX_FINGERPRINT_LENGTH,
+  MAX_KEY_LENGTH,
+  PURGE_BATCH_SIZE,
+} from './idempotency.internal-constants.js';
 import { IDEMPOTENCY_MODULE_OPTIONS } from './idempotency.module-definition.js';
 import { IdempotencyKeyInFlightException } from './exceptions/idempotency-key-in-flight.exception.js';
 import { IdempotencyKeyReusedException } from './exceptions/idempotency-key-reused.exception.js';
@@ -56,8 +61,6 @@ export interface ExecuteOptions {
   failOpen?: boolean;
 }
 
-const MAX_KEY_LENGTH = 255;
-const MAX_FINGERPRINT_LENGTH = 64;
 const STORE_RETRY_AFTER_SECONDS = 5;
 /** Most requests finish within a second; the lease (up to `lockTimeout`) only bounds a crashed one. */
 const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;

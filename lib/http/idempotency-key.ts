@@ -1,6 +1,6 @@
 import { InvalidIdempotencyKeyException } from '../exceptions/invalid-idempotency-key.exception.js';
+import { MAX_KEY_LENGTH } from '../idempotency.internal-constants.js';
 
-const MAX_KEY_LENGTH = 255;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
