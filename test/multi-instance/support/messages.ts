@@ -1,0 +1,50 @@
+/** Messages between a test and its worker processes (IPC, see worker/main.ts). */
+
+/** Worker → test: the app listens on `port`. */
+export interface ReadyMessage {
+  type: 'ready';
+  port: number;
+}
+
+/** Worker → test: a gated handler reached its barrier (header `X-Gate`) and waits. */
+export interface ArrivedMessage {
+  type: 'arrived';
+  key: string;
+}
+
+/** Worker → test: a warning or error the app logged (the library's among them). */
+export interface LogMessage {
+  type: 'log';
+  level: 'warn' | 'error';
+  message: string;
+}
+
+/** Test → worker: lets the gated handler of `key` go on: return its response, or throw. */
+export interface ReleaseMessage {
+  type: 'release';
+  key: string;
+  action: 'return' | 'throw';
+}
+
+export type WorkerMessage = ReadyMessage | ArrivedMessage | LogMessage;
+
+/** What every worker reads from its environment. */
+export interface WorkerEnv {
+  /** PostgreSQL URL shared by every worker of a test. */
+  DATABASE_URL: string;
+  /** Name of the worker in responses and side effects, e.g. `w1`. */
+  WORKER_NAME: string;
+  /** The module's `lockTimeout`, in ms. */
+  LOCK_TIMEOUT_MS: string;
+}
+
+/** Body of every response of `POST /effects`: one execution of the handler. */
+export interface EffectResponse {
+  key: string;
+  principal: string;
+  worker: string;
+  pid: number;
+  /** Id of the execution's `effect` row in `side_effects`. */
+  effect: number;
+  nonce: string;
+}

@@ -1,0 +1,95 @@
+import type { HttpResult } from './http.js';
+import type { EffectResponse } from './messages.js';
+
+const PROBLEM_JSON = /^application\/problem\+json/;
+
+/** The response that ran the handler: 201 without `Idempotent-Replayed`. */
+export function isOriginal(result: HttpResult): boolean {
+  return result.status === 201 && result.headers['idempotent-replayed'] === undefined;
+}
+
+/** A replay of `original`: byte-identical status, content type and body, marked `Idempotent-Replayed`. */
+export function isReplayOf(result: HttpResult, original: HttpResult): boolean {
+  return (
+    result.headers['idempotent-replayed'] === 'true' &&
+    result.status === original.status &&
+    result.headers['content-type'] === original.headers['content-type'] &&
+    result.body.equals(original.body)
+  );
+}
+
+/** A problem+json answer of `status` with a `Retry-After` in whole seconds. */
+export function isRetryableProblem(result: HttpResult, status: 409 | 503): boolean {
+  return (
+    result.status === status &&
+    PROBLEM_JSON.test(String(result.headers['content-type'])) &&
+    /^[1-9]\d*$/.test(String(result.headers['retry-after'])) &&
+    result.json().status === status
+  );
+}
+
+/**
+ * Checks the answers to every request with one key: exactly one original, and
+ * each other answer a 409 or a byte-identical replay of it. Returns the
+ * original, or a description of what is wrong.
+ */
+export function checkOneKey(results: HttpResult[]): { original: HttpResult } | { error: string } {
+  const originals = results.filter(isOriginal);
+  if (originals.length !== 1) {
+    return { error: `${originals.length} originals: ${originals.map((r) => r.body.toString()).join(' | ')}` };
+  }
+  const [original] = originals;
+  const odd = results.filter((r) => r !== original && !isReplayOf(r, original) && !isRetryableProblem(r, 409));
+  if (odd.length > 0) {
+    return { error: `unexpected answers: ${odd.map((r) => `${r.status} ${r.body.toString()}`).join(' | ')}` };
+  }
+  return { original };
+}
+
+/** The execution an answer reports. */
+export function effectOf(result: HttpResult): EffectResponse {
+  return result.json<EffectResponse>();
+}
+
+/** Groups `items` by `keyOf`. */
+export function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  return groups;
+}
+
+/** Polls `condition` every `intervalMs` until it holds; rejects after `timeoutMs`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * Retries `send` every `intervalMs` while it answers 409 (the key is in
+ * flight), like a client honouring Retry-After, only faster; resolves the
+ * first other answer and how many 409s came before it.
+ */
+export async function retryWhileInFlight(
+  send: (attempt: number) => Promise<HttpResult>,
+  intervalMs: number,
+  timeoutMs = 15_000,
+): Promise<{ answer: HttpResult; conflicts: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    const answer = await send(attempt);
+    if (answer.status !== 409) return { answer, conflicts: attempt };
+    if (Date.now() > deadline) throw new Error(`still 409 after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

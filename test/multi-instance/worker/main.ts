@@ -1,0 +1,24 @@
+/**
+ * Entry of one app instance of the multi-instance tests, run in a child
+ * process by support/cluster.ts (`node --import support/register-ts.mjs`).
+ * Reads support/messages.ts `WorkerEnv`; tells the test its port over IPC.
+ */
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { IpcLogger, notify } from './ipc.js';
+import { WorkerModule } from './worker.module.js';
+
+// The test is gone (or killed us): do not linger.
+process.on('disconnect', () => process.exit(0));
+
+const { DATABASE_URL, LOCK_TIMEOUT_MS } = process.env;
+if (!DATABASE_URL || !LOCK_TIMEOUT_MS) throw new Error('DATABASE_URL and LOCK_TIMEOUT_MS must be set');
+
+const module = WorkerModule.forRoot(DATABASE_URL, Number(LOCK_TIMEOUT_MS));
+const app = await NestFactory.create(module, new ExpressAdapter(), { logger: new IpcLogger(), abortOnError: false });
+await app.listen(0, '127.0.0.1');
+const server = app.getHttpServer();
+// Longer than the test's keep-alive sockets live, so a reused socket is never closed under a request.
+server.keepAliveTimeout = 120_000;
+notify({ type: 'ready', port: (server.address() as AddressInfo).port });

@@ -1,0 +1,49 @@
+import {
+  Injectable,
+  Module,
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { IdempotencyModule, IdempotencyRecord } from '../../../lib/index.js';
+import { EffectsController } from './effects.controller.js';
+import { IpcGate } from './ipc.js';
+import { guardNewConnections } from './pg-connect-guard.js';
+
+/** Stands in for authentication: `X-User: alice` makes `req.user = { id: 'alice' }`. */
+@Injectable()
+class HeaderUserGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest();
+    const user = request.headers['x-user'];
+    if (typeof user === 'string') request.user = { id: user };
+    return true;
+  }
+}
+
+/** One app instance: the library on the shared PostgreSQL, as users deploy it. */
+@Module({})
+export class WorkerModule implements OnModuleInit {
+  constructor(private readonly dataSource: DataSource) {}
+
+  onModuleInit(): void {
+    if (!process.env.NO_CONNECT_GUARD) guardNewConnections(this.dataSource);
+  }
+
+  static forRoot(url: string, lockTimeout: number): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        // The test creates the tables; instances never synchronize the schema.
+        TypeOrmModule.forRoot({ type: 'postgres', url, entities: [IdempotencyRecord], synchronize: false }),
+        IdempotencyModule.forRoot({ lockTimeout }),
+      ],
+      controllers: [EffectsController],
+      providers: [IpcGate, { provide: APP_GUARD, useClass: HeaderUserGuard }],
+    };
+  }
+}
