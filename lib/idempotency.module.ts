@@ -30,7 +30,7 @@ import { IdempotencyRecord } from './stores/typeorm/idempotency-record.entity.js
     idempotencyStoreProvider,
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
   ],
-  exports: [IdempotencyService, IdempotencyStore],
+  exports: [IdempotencyService, IdempotencySweeper, IdempotencyStore],
 })
 export class IdempotencyModule extends ConfigurableIdempotencyModule {
   /** Registers the module; every option is optional. */

@@ -31,7 +31,9 @@ export function buildStatements(table: string): Statements {
      * lease end while processing); else read the row in the way. The final
      * SELECT sees the statement's snapshot: a row inserted by a concurrent
      * claim after it began is invisible, so `status` is NULL and the caller
-     * claims again.
+     * claims again. (`EXISTS ... OR EXISTS ...` rather than one EXISTS over a
+     * UNION ALL: same result, about 10% less server CPU per claim, see the
+     * benchmark's README section. Both CTEs run whatever the SELECT reads.)
      */
     claim: `
       WITH inserted AS (
@@ -47,7 +49,7 @@ export function buildStatements(table: string): Statements {
         WHERE ${ID} AND expires_at <= now() AND NOT EXISTS (SELECT 1 FROM inserted)
         RETURNING 1
       )
-      SELECT EXISTS (SELECT 1 FROM inserted UNION ALL SELECT 1 FROM taken_over) AS claimed,
+      SELECT EXISTS (SELECT FROM inserted) OR EXISTS (SELECT FROM taken_over) AS claimed,
              r.fingerprint, r.status,
              extract(epoch FROM r.expires_at - now())::float8 * 1000 AS expires_in_ms,
              r.response_status, r.response_headers, r.response_body

@@ -36,6 +36,8 @@ export interface WorkerEnv {
   WORKER_NAME: string;
   /** The module's `lockTimeout`, in ms. */
   LOCK_TIMEOUT_MS: string;
+  /** The module's `sweepInterval`, in ms; unset: no sweeper. */
+  SWEEP_INTERVAL_MS?: string;
 }
 
 /** Body of every response of `POST /effects`: one execution of the handler. */

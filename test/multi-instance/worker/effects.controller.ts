@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Idempotent } from '../../../lib/index.js';
 import type { EffectResponse } from '../support/messages.js';
 import { IpcGate } from './ipc.js';
+import { SweepLog } from './sweep-log.js';
 
 const WORKER = process.env.WORKER_NAME ?? 'worker';
 
@@ -20,6 +21,7 @@ export class EffectsController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly gate: IpcGate,
+    private readonly sweepLog: SweepLog,
   ) {}
 
   /**
@@ -57,6 +59,12 @@ export class EffectsController {
   @Get('stats')
   stats() {
     return { worker: WORKER, pid: process.pid, invocations: this.invocations };
+  }
+
+  /** Every sweep of the interval sweeper in this process (when `SWEEP_INTERVAL_MS` is set). */
+  @Get('sweeps')
+  sweeps() {
+    return this.sweepLog.entries;
   }
 
   private async pass(key: string): Promise<void> {

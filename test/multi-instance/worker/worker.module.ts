@@ -13,6 +13,7 @@ import { IdempotencyModule, IdempotencyRecord } from '../../../lib/index.js';
 import { EffectsController } from './effects.controller.js';
 import { IpcGate } from './ipc.js';
 import { guardNewConnections } from './pg-connect-guard.js';
+import { SweepLog } from './sweep-log.js';
 
 /** Stands in for authentication: `X-User: alice` makes `req.user = { id: 'alice' }`. */
 @Injectable()
@@ -34,16 +35,16 @@ export class WorkerModule implements OnModuleInit {
     if (!process.env.NO_CONNECT_GUARD) guardNewConnections(this.dataSource);
   }
 
-  static forRoot(url: string, lockTimeout: number): DynamicModule {
+  static forRoot(url: string, lockTimeout: number, sweepInterval?: number): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
         // The test creates the tables; instances never synchronize the schema.
         TypeOrmModule.forRoot({ type: 'postgres', url, entities: [IdempotencyRecord], synchronize: false }),
-        IdempotencyModule.forRoot({ lockTimeout }),
+        IdempotencyModule.forRoot({ lockTimeout, sweepInterval }),
       ],
       controllers: [EffectsController],
-      providers: [IpcGate, { provide: APP_GUARD, useClass: HeaderUserGuard }],
+      providers: [IpcGate, SweepLog, { provide: APP_GUARD, useClass: HeaderUserGuard }],
     };
   }
 }
