@@ -11,6 +11,9 @@ import { rawRequest, type RawResponse } from '../support/raw-http.js';
 /** What a well-formed key is: 1 to 255 printable ASCII characters (after RFC 8941 unquoting). */
 const isValidBareKey = (key: string) => /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/.test(key) && !key.startsWith('"');
 
+/** Control characters other than tab, which HTTP parsers refuse in header values. */
+const isControlCharacter = (char: string) => char !== '\t' && (char < ' ' || char === '\x7f');
+
 /**
  * Never a 500. With `fromLibrary`, a 4xx that reached the app (Node's own HTTP
  * parser answers malformed header bytes itself, without a Content-Type) is
@@ -61,7 +64,7 @@ describe.each(ADAPTERS)('bad input, property-based (%s)', (adapter) => {
       fc.asyncProperty(key, async (raw) => {
         const response = await post([['Idempotency-Key', raw]]);
         // Control characters are refused by the HTTP parser (Node's, or Fastify's client error handler) before the app.
-        expectCleanAnswer(response, !/[\x00-\x08\x0a-\x1f\x7f]/.test(raw));
+        expectCleanAnswer(response, ![...raw].some(isControlCharacter));
         if (response.status === 201) expect(isValidBareKey(raw.trim()) || raw.trim().startsWith('"')).toBe(true);
       }),
       { numRuns: 800 },
