@@ -16,6 +16,9 @@ export * from './exceptions/idempotent-response-not-stored.exception.js';
 export * from './exceptions/idempotency-store-unavailable.exception.js';
 export * from './exceptions/request-not-fingerprintable.exception.js';
 export { InMemoryIdempotencyStore } from './stores/in-memory.store.js';
-export { TypeOrmIdempotencyStore } from './stores/typeorm/typeorm-idempotency.store.js';
+export {
+  TypeOrmIdempotencyStore,
+  type TypeOrmIdempotencyStoreOptions,
+} from './stores/typeorm/typeorm-idempotency.store.js';
 export { IdempotencyRecord, IDEMPOTENCY_RECORDS_TABLE } from './stores/typeorm/idempotency-record.entity.js';
 export { CreateIdempotencyRecords } from './stores/typeorm/create-idempotency-records.migration.js';

@@ -25,4 +25,9 @@ describe('TypeOrmIdempotencyStore on PostgreSQL', () => {
     await dataSource.query('TRUNCATE idempotency_records');
     return new TypeOrmIdempotencyStore(dataSource);
   });
+
+  describeStoreContract('TypeOrmIdempotencyStore without prepared statements', async () => {
+    await dataSource.query('TRUNCATE idempotency_records');
+    return new TypeOrmIdempotencyStore(dataSource, { preparedStatements: false });
+  });
 });

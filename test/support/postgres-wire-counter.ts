@@ -7,8 +7,8 @@ export interface PostgresWireCounter {
   /**
    * One entry per round trip sent since the last {@link reset}: a simple
    * query, or an extended-protocol query up to its `Sync`. The entry is the
-   * SQL text sent (`Parse` texts joined by `; `), or `'(prepared statement)'`
-   * when a round trip parsed nothing.
+   * SQL the round trip executed (several joined by `; `), also for a named
+   * prepared statement whose text was sent by an earlier round trip.
    */
   readonly roundTrips: readonly string[];
   /** Forgets the round trips recorded so far. */
@@ -75,11 +75,18 @@ export async function startPostgresWireCounter(serverUrl: string): Promise<Postg
   };
 }
 
-/** A parser of one connection's frontend stream; calls `onRoundTrip` at each `Query` and `Sync`. */
+/**
+ * A parser of one connection's frontend stream; calls `onRoundTrip` at each
+ * `Query` and `Sync` with the SQL it ran. A named prepared statement sends its
+ * text once (`Parse`) and later only its name (`Bind`): the parser remembers
+ * the texts by name, so every round trip is reported with its SQL.
+ */
 function frontendParser(onRoundTrip: (sql: string) => void): (chunk: Buffer) => void {
   let buffered = Buffer.alloc(0);
   let startup = true; // the first message (and any SSL/GSS request) has no type byte
-  let parsed: string[] = [];
+  const prepared = new Map<string, string>();
+  let unnamed = '';
+  let executed: string[] = [];
 
   return (chunk) => {
     buffered = Buffer.concat([buffered, chunk]);
@@ -104,10 +111,17 @@ function frontendParser(onRoundTrip: (sql: string) => void): (chunk: Buffer) => 
       } else if (type === 'P') {
         // Parse: statement name, then query text.
         const name = cString(body, 0);
-        parsed.push(cString(body, Buffer.byteLength(name) + 1).trim());
+        const text = cString(body, Buffer.byteLength(name) + 1).trim();
+        if (name) prepared.set(name, text);
+        else unnamed = text;
+      } else if (type === 'B') {
+        // Bind: portal name, then statement name ('' for the unnamed statement).
+        const portal = cString(body, 0);
+        const name = cString(body, Buffer.byteLength(portal) + 1);
+        executed.push(name ? (prepared.get(name) ?? `(unknown prepared statement ${name})`) : unnamed);
       } else if (type === 'S') {
-        onRoundTrip(parsed.length > 0 ? parsed.join('; ') : '(prepared statement)');
-        parsed = [];
+        onRoundTrip(executed.join('; '));
+        executed = [];
       }
     }
   };

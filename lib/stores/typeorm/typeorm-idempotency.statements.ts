@@ -1,10 +1,18 @@
+import { createHash } from 'node:crypto';
+
+/** One SQL statement, and the name it is prepared under on each connection. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
 /** The SQL of {@link TypeOrmIdempotencyStore}, one statement per operation. */
 export interface Statements {
-  claim: string;
-  complete: string;
-  release: string;
-  extendLease: string;
-  purgeExpired: string;
+  claim: Statement;
+  complete: Statement;
+  release: Statement;
+  extendLease: Statement;
+  purgeExpired: Statement;
 }
 
 const quoteTable = (table: string) =>
@@ -23,7 +31,22 @@ const ID = 'scope = $1 AND principal = $2 AND key = $3';
  * $3 key, $4 token (fingerprint in claim), then per statement.
  */
 export function buildStatements(table: string): Statements {
-  const t = quoteTable(table);
+  const texts = buildTexts(quoteTable(table));
+  const named = (operation: keyof Statements): Statement => ({
+    // Unique per text: a connection keeps each name for one statement.
+    name: `nestjs-idempotency:${operation}:${createHash('sha256').update(texts[operation]).digest('hex').slice(0, 12)}`,
+    text: texts[operation],
+  });
+  return {
+    claim: named('claim'),
+    complete: named('complete'),
+    release: named('release'),
+    extendLease: named('extendLease'),
+    purgeExpired: named('purgeExpired'),
+  };
+}
+
+function buildTexts(t: string): Record<keyof Statements, string> {
   return {
     /*
      * One round trip: insert as processing; else take over a row that expired
