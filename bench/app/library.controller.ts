@@ -1,0 +1,15 @@
+import { Body, Controller, Post } from '@nestjs/common';
+import { Idempotent } from '../../lib/index.js';
+import { OrdersRepository, type Order, type OrderInput } from './orders.repository.js';
+
+/** `library-*`: the same handler under `@Idempotent()` with the module's defaults. */
+@Controller('orders')
+export class LibraryOrdersController {
+  constructor(private readonly orders: OrdersRepository) {}
+
+  @Post()
+  @Idempotent()
+  create(@Body() input: OrderInput): Promise<Order> {
+    return this.orders.insert(input);
+  }
+}

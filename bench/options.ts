@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import { SCENARIOS, type Scenario } from './scenarios.js';
+
+/** Settings of a run, from the command line. */
+export interface BenchOptions {
+  /** Measured seconds per scenario, split over the rounds. */
+  duration: number;
+  /** Rounds: each scenario is measured once per round, scenarios taking turns. */
+  rounds: number;
+  /** Unmeasured seconds of load before each measured window (2x before an app's first). */
+  warmup: number;
+  connections: number;
+  /** Connections of the app's pool (TypeORM's, which the hand-rolled scenario shares). */
+  pool: number;
+  scenarios: Scenario[];
+  /** Profile the app during each measured window. */
+  cpuProf: boolean;
+  /** Also print the JSON document. */
+  json: boolean;
+  /** Directory of the JSON (and profiles). */
+  out: string;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --duration <s>       measured seconds per scenario, split over the rounds (default 9)
+  --rounds <n>         scenarios take turns, each measured once per round (default 3),
+                       so that a change in the machine's load hits all of them alike
+  --warmup <s>         unmeasured seconds of load before each measured window (default 1;
+                       2x that before an app's first window)
+  --connections <n>    concurrent HTTP connections (default 16)
+  --pool <n>           database pool size of the app (default 10)
+  --scenarios <list>   comma-separated subset of: ${SCENARIOS.map((s) => s.name).join(', ')}
+  --cpu-prof           write a .cpuprofile of the app per scenario and print its top frames
+  --json               also print the JSON document
+  --out <dir>          where to write results (default bench-results)
+
+PostgreSQL: DATABASE_URL when set, else a throwaway server like the tests'.`;
+
+export function parseOptions(args: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      duration: { type: 'string', default: '9' },
+      rounds: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '1' },
+      connections: { type: 'string', default: '16' },
+      pool: { type: 'string', default: '10' },
+      scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
+      'cpu-prof': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench-results' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const names = values.scenarios.split(',').map((name) => name.trim());
+  const scenarios = names.map((name) => {
+    const scenario = SCENARIOS.find((s) => s.name === name);
+    if (!scenario) throw new Error(`Unknown scenario "${name}".\n\n${USAGE}`);
+    return scenario;
+  });
+  return {
+    duration: positive('duration', values.duration),
+    rounds: Math.ceil(positive('rounds', values.rounds)),
+    warmup: positive('warmup', values.warmup, true),
+    connections: positive('connections', values.connections),
+    pool: positive('pool', values.pool),
+    scenarios,
+    cpuProf: values['cpu-prof'],
+    json: values.json,
+    out: values.out,
+  };
+}
+
+function positive(name: string, raw: string, zeroAllowed = false): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
+    throw new Error(`--${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} number, got "${raw}".\n\n${USAGE}`);
+  }
+  return value;
+}

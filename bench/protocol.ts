@@ -1,0 +1,37 @@
+/** The messages the orchestrator and the app under test exchange over IPC. */
+
+/** Which `POST /orders` the app serves. */
+export type AppMode = 'baseline' | 'hand-rolled' | 'library';
+
+/** What the app counted since it started. */
+export interface AppStats {
+  /** Statements sent to PostgreSQL (calls of pg's `Client#query`). */
+  statements: number;
+  /** Of those, the handler's own insert. */
+  handlerStatements: number;
+  /** HTTP requests received on `/orders`. */
+  requests: number;
+  /** CPU time of the app process (user + system), in µs. */
+  cpuMicros: number;
+  /** Resident set size now, in bytes. */
+  rss: number;
+  /** Largest resident set size sampled since start, in bytes. */
+  peakRss: number;
+}
+
+/** Orchestrator → app. Every command but `stop` is answered with a {@link Reply}. */
+export type Command =
+  | { type: 'stats' }
+  | { type: 'profile-start' }
+  | { type: 'profile-stop'; file: string }
+  | { type: 'stop' };
+
+/** App → orchestrator. */
+export type Reply = { type: 'ready'; port: number } | ({ type: 'stats' } & AppStats) | { type: 'done' };
+
+/** Environment variables the orchestrator starts the app with. */
+export const APP_ENV = {
+  mode: 'BENCH_MODE',
+  databaseUrl: 'BENCH_DATABASE_URL',
+  poolSize: 'BENCH_POOL_SIZE',
+} as const;
