@@ -7,7 +7,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { catchError, defaultIfEmpty, defer, last, mergeMap, of, throwError, type Observable } from 'rxjs';
+import { catchError, defaultIfEmpty, last, mergeMap, of, throwError, type Observable } from 'rxjs';
 import {
   DEFAULT_IDEMPOTENT_OPTIONS,
   IDEMPOTENCY_KEY_HEADER,
@@ -47,25 +47,22 @@ export class IdempotencyInterceptor implements NestInterceptor {
     protected readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const route = this.reflector.getAllAndOverride<IdempotentOptions | false | undefined>(IDEMPOTENT_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!route || context.getType() !== 'http') return next.handle();
-    const options = resolveOptions<ResolvedIdempotentOptions>(DEFAULT_IDEMPOTENT_OPTIONS, this.options, route);
-    const response = context.switchToHttp().getResponse<ResponseLike>();
+  /** Resolved options of each decorated route, by class and handler (`null`: not idempotent). */
+  private readonly routes = new WeakMap<object, Map<object, ResolvedIdempotentOptions | null>>();
 
-    return defer(() => this.admit(context, options)).pipe(
-      mergeMap((admission) => {
-        if (admission.kind === 'replay') return this.replay(response, admission.response);
-        return admission.lease ? this.run(next, admission.lease, response, options) : next.handle();
-      }),
-      catchError((error: unknown) => {
-        if (error instanceof IdempotencyException) this.prepareProblemResponse(response, error);
-        return throwError(() => error);
-      }),
-    );
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const options = this.routeOptions(context);
+    if (!options || context.getType() !== 'http') return next.handle();
+    const response = context.switchToHttp().getResponse<ResponseLike>();
+    let admission: Admission;
+    try {
+      admission = await this.admit(context, options);
+    } catch (error) {
+      if (error instanceof IdempotencyException) this.prepareProblemResponse(response, error);
+      throw error;
+    }
+    if (admission.kind === 'replay') return this.replay(response, admission.response);
+    return admission.lease ? this.run(next, admission.lease, response, options) : next.handle();
   }
 
   /**
@@ -102,6 +99,23 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (typeof options.fingerprint === 'function') return options.fingerprint(context);
     const request = context.switchToHttp().getRequest();
     return requestFingerprint({ method: request.method, path: pathOf(request), query: request.query, body: request.body });
+  }
+
+  private routeOptions(context: ExecutionContext): ResolvedIdempotentOptions | null {
+    const controller = context.getClass();
+    const handler = context.getHandler();
+    let handlers = this.routes.get(controller);
+    if (!handlers) this.routes.set(controller, (handlers = new Map()));
+    let options = handlers.get(handler);
+    if (options === undefined) {
+      const route = this.reflector.getAllAndOverride<IdempotentOptions | false | undefined>(IDEMPOTENT_METADATA, [
+        handler,
+        controller,
+      ]);
+      options = route ? resolveOptions<ResolvedIdempotentOptions>(DEFAULT_IDEMPOTENT_OPTIONS, this.options, route) : null;
+      handlers.set(handler, options);
+    }
+    return options;
   }
 
   private get headerName(): string {
