@@ -57,9 +57,9 @@ export interface HandRolledClaim {
 }
 
 /**
- * Idempotency the way a team would write it by hand: raw SQL through pg's
- * pool (the same pool TypeORM uses), one statement to claim (and read),
- * one to complete or release.
+ * Idempotency the way a careful team would write it by hand: raw SQL through
+ * pg's pool (the same pool TypeORM uses) as named prepared statements, one
+ * statement to claim (and read), one to complete or release.
  */
 @Injectable()
 export class HandRolledStore {
@@ -70,15 +70,20 @@ export class HandRolledStore {
   }
 
   async claim(key: string, fingerprint: string, token: string): Promise<HandRolledClaim> {
-    const { rows } = await this.pool.query<HandRolledClaim>(HAND_ROLLED_SQL.claim, [key, fingerprint, token]);
+    const { rows } = await this.pool.query<HandRolledClaim>(this.prepared('claim', [key, fingerprint, token]));
     return rows[0];
   }
 
   async complete(key: string, token: string, status: number, body: string): Promise<void> {
-    await this.pool.query(HAND_ROLLED_SQL.complete, [key, token, status, body]);
+    await this.pool.query(this.prepared('complete', [key, token, status, body]));
   }
 
   async release(key: string, token: string): Promise<void> {
-    await this.pool.query(HAND_ROLLED_SQL.release, [key, token]);
+    await this.pool.query(this.prepared('release', [key, token]));
+  }
+
+  /** As a named prepared statement: parsed and planned once per connection, as the library's store does. */
+  private prepared(statement: keyof typeof HAND_ROLLED_SQL, values: unknown[]): pg.QueryConfig {
+    return { name: `hand-rolled-${statement}`, text: HAND_ROLLED_SQL[statement], values };
   }
 }
