@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { CreateIdempotencyRecords, IDEMPOTENCY_RECORDS_TABLE } from '../lib/index.js';
-import { startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
+import { startPostgres, type PostgresServer } from '../tools/postgres-server.js';
 import { HAND_ROLLED_SCHEMA } from './app/hand-rolled.store.js';
 import { postgresCpuMs } from './server-cpu.js';
 

@@ -1,6 +1,6 @@
 // Jest loads global setup through require() with no moduleNameMapper, so this
 // import names the .ts file (allowed by rewriteRelativeImportExtensions).
-import { startPostgres, type PostgresServer } from './support/postgres-server.ts';
+import { startPostgres, type PostgresServer } from '../tools/postgres-server.ts';
 
 declare global {
   // Set by global-setup.ts, read by global-teardown.ts (same Jest process).

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { startPostgres } from '../../test/support/postgres-server.js';
+import { startPostgres } from '../../tools/postgres-server.js';
 
 /** The PostgreSQL server the sample uses. */
 export interface Database {

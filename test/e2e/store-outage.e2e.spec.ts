@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { IdempotencyRecord, TypeOrmIdempotencyStore } from '../../lib/index.js';
 import { ADAPTERS, bootApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { startPostgres, type PostgresServer } from '../../tools/postgres-server.js';
 import { Executions } from '../fixtures/executions.js';
 import { FixtureModule } from '../fixtures/fixture.module.js';
 import { Gate } from '../fixtures/gate.js';

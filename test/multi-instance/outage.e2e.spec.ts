@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startPostgres, type PostgresServer } from '../support/postgres-server.js';
+import { startPostgres, type PostgresServer } from '../../tools/postgres-server.js';
 import { Clients } from './support/clients.js';
 import { SharedDatabase } from './support/shared-database.js';
 import { effectOf, isOriginal, isReplayOf, isRetryableProblem, retryWhileInFlight, until } from './support/traffic.js';
