@@ -1,4 +1,5 @@
-import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { connectUpstream } from './tcp-proxy.js';
 
 /** A TCP proxy in front of PostgreSQL that records what clients send, from {@link startPostgresWireCounter}. */
 export interface PostgresWireCounter {
@@ -40,14 +41,7 @@ export async function startPostgresWireCounter(serverUrl: string): Promise<Postg
   const sockets = new Set<Socket>();
 
   const proxy = createServer((client) => {
-    const server = connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, server]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined); // the other side is closed below
-    }
-    client.on('close', () => server.destroy());
-    server.on('close', () => client.destroy());
+    const server = connectUpstream(client, target, sockets);
     const parse = frontendParser((sql) => roundTrips.push(sql));
     client.on('data', (chunk: Buffer) => {
       parse(chunk);

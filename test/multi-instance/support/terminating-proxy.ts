@@ -1,4 +1,5 @@
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { connectUpstream } from '../../support/tcp-proxy.js';
 
 /** A fatal `ErrorResponse`, as a backend sends when the server shuts down (SQLSTATE 57P01). */
 const ADMIN_SHUTDOWN = (() => {
@@ -29,14 +30,7 @@ export async function startTerminatingProxy(url: string): Promise<TerminatingPro
   let armed = false;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    const upstream = connectUpstream(client, target, sockets);
     client.pipe(upstream);
     const terminate = armed;
     let pending = Buffer.alloc(0); // bytes of the start-up reply not yet framed
