@@ -29,3 +29,9 @@ export const MAX_KEY_LENGTH = 255;
 
 /** Longest fingerprint a record holds (a SHA-256 in hex); longer ones are hashed. */
 export const MAX_FINGERPRINT_LENGTH = 64;
+
+/** Injection token of the validated module options (see `idempotency.options.ts`). */
+export const IDEMPOTENCY_OPTIONS = Symbol('IDEMPOTENCY_OPTIONS');
+
+/** Shortest `lockTimeout` accepted, in ms: the heartbeat renews the lease every third of it. */
+export const MIN_LOCK_TIMEOUT = 1000;

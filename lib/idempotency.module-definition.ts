@@ -1,6 +1,20 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 
+/** Static options of `forRoot()` and `forRootAsync()`, beside the module options. */
+export interface IdempotencyModuleExtras {
+  /** Make the module global (default `true`). */
+  isGlobal?: boolean;
+  /**
+   * Add the `IdempotencyRecord` entity to `autoLoadEntities` of a TypeORM
+   * DataSource: `true` (default) for the one of the default store (the
+   * `dataSource` option of `forRoot()`, the default DataSource for
+   * `forRootAsync()`), a name for another one, `false` for none (a custom
+   * `store`, or a table made by the migration). `forRoot({ store })` never adds it.
+   */
+  registerEntity?: boolean | string;
+}
+
 export const {
   ConfigurableModuleClass: ConfigurableIdempotencyModule,
   MODULE_OPTIONS_TOKEN: IDEMPOTENCY_MODULE_OPTIONS,
@@ -8,5 +22,8 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<IdempotencyModuleOptions>({ moduleName: 'Idempotency' })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras<IdempotencyModuleExtras>({ isGlobal: true, registerEntity: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
   .build();

@@ -1,18 +1,23 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyExplorer } from './idempotency.explorer.js';
+import { IDEMPOTENCY_OPTIONS } from './idempotency.internal-constants.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableIdempotencyModule, OPTIONS_TYPE } from './idempotency.module-definition.js';
+import { idempotencyOptionsProvider } from './idempotency.options.js';
 import { idempotencyStoreProvider } from './idempotency.providers.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { IdempotencySweeper } from './idempotency.sweeper.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
+import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
 import { IdempotencyRecord } from './stores/typeorm/idempotency-record.entity.js';
 
 /**
  * Registers the global idempotency interceptor (so `@Idempotent()` works on
  * any controller) and the injectable `IdempotencyService`. Global by default;
- * pass `isGlobal: false` to scope it.
+ * pass `isGlobal: false` to scope it. Import it once per application: a
+ * second idempotency interceptor is refused at startup.
  *
  * @example
  * IdempotencyModule.forRoot()                                    // TypeORM store, default DataSource
@@ -24,28 +29,41 @@ import { IdempotencyRecord } from './stores/typeorm/idempotency-record.entity.js
  * })
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
+    idempotencyOptionsProvider,
+    idempotencyStoreProvider,
     IdempotencyService,
     IdempotencySweeper,
-    idempotencyStoreProvider,
-    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+    IdempotencyExplorer,
+    {
+      provide: APP_INTERCEPTOR,
+      inject: [IDEMPOTENCY_OPTIONS, ModuleRef],
+      useFactory: (options: IdempotencyModuleOptions, moduleRef: ModuleRef) =>
+        moduleRef.create(options.interceptor ?? IdempotencyInterceptor),
+    },
   ],
   exports: [IdempotencyService, IdempotencySweeper, IdempotencyStore],
 })
 export class IdempotencyModule extends ConfigurableIdempotencyModule {
   /** Registers the module; every option is optional. */
   static forRoot(options: typeof OPTIONS_TYPE = {}) {
-    if (!options.store) registerEntity(options.dataSource);
+    if (!options.store && options.registerEntity !== false) {
+      registerEntity(typeof options.registerEntity === 'string' ? options.registerEntity : options.dataSource);
+    }
     return super.forRoot(options);
   }
 
   /**
    * Registers the module with options from a factory. Its options are not
-   * known yet, so the entity is registered for `autoLoadEntities` of the
-   * default DataSource; another DataSource needs `entities: [IdempotencyRecord]`.
+   * known yet, so the entity goes to `autoLoadEntities` of the default
+   * DataSource unless `registerEntity` names another one or is `false`
+   * (set it `false` when the factory returns a `store`).
    */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
-    registerEntity();
+    if (options.registerEntity !== false) {
+      registerEntity(typeof options.registerEntity === 'string' ? options.registerEntity : undefined);
+    }
     return super.forRootAsync(options);
   }
 }

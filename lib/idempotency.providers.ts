@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { IDEMPOTENCY_MODULE_OPTIONS } from './idempotency.module-definition.js';
+import { IDEMPOTENCY_OPTIONS } from './idempotency.internal-constants.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
 import { TypeOrmIdempotencyStore } from './stores/typeorm/typeorm-idempotency.store.js';
@@ -10,7 +10,7 @@ import { TypeOrmIdempotencyStore } from './stores/typeorm/typeorm-idempotency.st
 /** The store in use: the `store` option, else TypeORM on the (named) DataSource. */
 export const idempotencyStoreProvider: Provider = {
   provide: IdempotencyStore,
-  inject: [IDEMPOTENCY_MODULE_OPTIONS, ModuleRef],
+  inject: [IDEMPOTENCY_OPTIONS, ModuleRef],
   useFactory: (options: IdempotencyModuleOptions, moduleRef: ModuleRef): IdempotencyStore => {
     if (options.store) return options.store;
     const token = getDataSourceToken(options.dataSource);

@@ -3,16 +3,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DEFAULT_IDEMPOTENT_OPTIONS } from './idempotency.constants.js';
 import {
   CLAIM_ATTEMPTS,
+  IDEMPOTENCY_OPTIONS,
   MAX_FINGERPRINT_LENGTH,
-  MAX_KEY_LENGTH,
   PURGE_BATCH_SIZE,
 } from './idempotency.internal-constants.js';
-import { IDEMPOTENCY_MODULE_OPTIONS } from './idempotency.module-definition.js';
+import { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
+import { IdempotencyStoreConnectionError } from './errors/idempotency-store-connection.error.js';
 import { IdempotencyKeyInFlightException } from './exceptions/idempotency-key-in-flight.exception.js';
 import { IdempotencyKeyReusedException } from './exceptions/idempotency-key-reused.exception.js';
 import { IdempotencyStoreUnavailableException } from './exceptions/idempotency-store-unavailable.exception.js';
 import { IdempotentResponseNotStoredException } from './exceptions/idempotent-response-not-stored.exception.js';
-import { InvalidIdempotencyKeyException } from './exceptions/invalid-idempotency-key.exception.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 import {
   IdempotencyStore,
@@ -22,8 +22,10 @@ import {
   type StoredResponse,
 } from './interfaces/idempotency-store.interface.js';
 import { IdempotencyLease, type LeaseTerms } from './protocol/idempotency-lease.js';
+import { assertStorableIdentity } from './protocol/record-identity.js';
 import { resolveOptions } from './protocol/resolve-options.js';
 import { decodeStoredBody, encodeStoredBody } from './protocol/stored-body.js';
+import { validateRouteOptions } from './protocol/validate-options.js';
 
 /** A request to run something at most once per (scope, principal, key). */
 export interface IdempotencyRequest extends IdempotencyRecordId {
@@ -34,10 +36,10 @@ export interface IdempotencyRequest extends IdempotencyRecordId {
 /** How a request is admitted: run it under a lease, or replay a stored outcome. */
 export type Admission =
   | { kind: 'replay'; response: StoredResponse }
-  /** `lease` is `null` when the store failed and `failOpen` let the request run unprotected. */
+  /** `lease` is `null` when the store was unreachable and `failOpen` let the request run unprotected. */
   | { kind: 'run'; lease: IdempotencyLease | null };
 
-/** Terms of one admission: the lease, the record's life, what to do when the store fails. */
+/** Terms of one admission: the lease, the record's life, what to do when the store is unreachable. */
 export interface AdmissionTerms extends LeaseTerms {
   failOpen: boolean;
 }
@@ -55,7 +57,7 @@ export interface ExecuteOptions {
   fingerprint?: string;
   /** How long the result is kept and returned to repeats, in ms. Default: the module's `ttl`. */
   ttl?: number;
-  /** Lease of the running operation, in ms. Default: the module's `lockTimeout`. */
+  /** Lease of the running operation, in ms (at least 1000). Default: the module's `lockTimeout`. */
   lockTimeout?: number;
   /** Run the operation unprotected when the store is unreachable. Default: the module's `failOpen`. */
   failOpen?: boolean;
@@ -76,27 +78,30 @@ export class IdempotencyService {
 
   constructor(
     @Inject(IdempotencyStore) private readonly store: IdempotencyStore,
-    @Inject(IDEMPOTENCY_MODULE_OPTIONS) private readonly options: IdempotencyModuleOptions,
+    @Inject(IDEMPOTENCY_OPTIONS) private readonly options: IdempotencyModuleOptions,
   ) {}
 
   /**
    * Runs `operation` at most once per (scope, principal, key) while its record
    * lives; a repeat gets the stored result (its JSON round trip) back.
    *
+   * Called inside a database transaction of yours, the claim still runs on its
+   * own pooled connection: with a pool as small as your concurrent
+   * transactions, it can wait for a connection your transaction holds.
+   *
    * @throws IdempotencyKeyInFlightException while the first call still runs.
    * @throws IdempotencyKeyReusedException when the key came with another fingerprint.
-   * @throws IdempotencyStoreUnavailableException when the store fails (unless `failOpen`).
+   * @throws IdempotencyStoreUnavailableException when the store is unreachable (unless `failOpen`).
+   * @throws InvalidIdempotencyKeyException for a key that is not 1 to 255 characters of storable text.
    * Errors of `operation` pass through unchanged and release the key.
    *
    * @example
    * return this.idempotency.execute(event.id, () => this.apply(event), { scope: 'stripe-webhook' });
    */
   async execute<T>(key: string, operation: () => T | Promise<T>, options: ExecuteOptions = {}): Promise<T> {
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || key.includes('\0')) {
-      throw new InvalidIdempotencyKeyException('key', `must be a string of 1 to ${MAX_KEY_LENGTH} characters without NUL`);
-    }
-    const request = { scope: options.scope ?? 'default', principal: options.principal ?? '', key, fingerprint: options.fingerprint ?? '' };
-    const admission = await this.admit(request, this.resolveTerms(options));
+    const { scope = 'default', principal = '', fingerprint = '', ...terms } = options;
+    const request = { scope, principal, key, fingerprint };
+    const admission = await this.admit(request, this.resolveTerms(validateRouteOptions(terms, 'execute()')));
     if (admission.kind === 'replay') {
       return decodeStoredBody(admission.response.body as Buffer) as T;
     }
@@ -120,21 +125,28 @@ export class IdempotencyService {
   /**
    * Claims the record of `request`, or answers from the record in its way.
    *
-   * @returns `run` with the lease that must be completed or released, or
-   *   `replay` with the stored outcome.
+   * @returns `run` with the lease that must be completed, released or
+   *   abandoned, or `replay` with the stored outcome.
    * @throws the same exceptions as {@link execute}, and
    *   IdempotentResponseNotStoredException for an outcome that was not stored.
+   *   A store error other than {@link IdempotencyStoreConnectionError} passes through.
    */
   async admit(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission> {
+    assertStorableIdentity(request);
     // Stores keep fingerprints of up to 64 characters (a SHA-256 hex); a longer one is kept as its SHA-256.
     if (request.fingerprint.length > MAX_FINGERPRINT_LENGTH) {
       request = { ...request, fingerprint: createHash('sha256').update(request.fingerprint).digest('hex') };
     }
     const token = randomUUID();
+    const claimedAt = Date.now();
     let result: ClaimResult;
     try {
       result = await this.claim({ ...request, token, lockTimeout: terms.lockTimeout });
     } catch (error) {
+      if (!(error instanceof IdempotencyStoreConnectionError)) {
+        this.logger.error('The idempotency store failed (not an outage: answering 500).', error);
+        throw error;
+      }
       if (terms.failOpen) {
         this.logger.warn(`Store unreachable; running scope "${request.scope}" unprotected (failOpen): ${String(error)}`);
         return { kind: 'run', lease: null };
@@ -143,7 +155,9 @@ export class IdempotencyService {
       throw new IdempotencyStoreUnavailableException(STORE_RETRY_AFTER_SECONDS);
     }
     if (result.claimed) {
-      return { kind: 'run', lease: new IdempotencyLease(this.store, request, token, terms, this.logger) };
+      const lease = new IdempotencyLease(this.store, request, token, terms, this.logger, claimedAt);
+      if (await lease.ensureFresh()) return { kind: 'run', lease };
+      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
     }
     const { existing } = result;
     // A row this claim could not see or take over belongs to a concurrent claim.
@@ -165,6 +179,9 @@ export class IdempotencyService {
    * @returns how many records were deleted.
    */
   async purgeExpired(batchSize = PURGE_BATCH_SIZE): Promise<number> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new IdempotencyConfigurationError(`purgeExpired(batchSize): batchSize must be a positive integer; got ${batchSize}.`);
+    }
     let total = 0;
     for (;;) {
       const deleted = await this.store.purgeExpired(batchSize);

@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { IdempotencyKeyInFlightException } from './exceptions/idempotency-key-in-flight.exception.js';
-import { IDEMPOTENCY_MODULE_OPTIONS } from './idempotency.module-definition.js';
+import { IDEMPOTENCY_OPTIONS, MIN_LOCK_TIMEOUT } from './idempotency.internal-constants.js';
 import { IdempotencyService } from './idempotency.service.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 
@@ -25,7 +25,7 @@ export class IdempotencySweeper implements OnApplicationBootstrap, OnApplication
 
   constructor(
     private readonly idempotency: IdempotencyService,
-    @Inject(IDEMPOTENCY_MODULE_OPTIONS) private readonly options: IdempotencyModuleOptions,
+    @Inject(IDEMPOTENCY_OPTIONS) private readonly options: IdempotencyModuleOptions,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -50,7 +50,7 @@ export class IdempotencySweeper implements OnApplicationBootstrap, OnApplication
       await this.idempotency.execute(slot, async () => (purged = await this.idempotency.purgeExpired()), {
         scope: SWEEPER_SCOPE,
         ttl: 2 * interval,
-        lockTimeout: interval,
+        lockTimeout: Math.max(interval, MIN_LOCK_TIMEOUT),
         failOpen: false,
       });
     } catch (error) {

@@ -1,5 +1,6 @@
 export * from './idempotency.constants.js';
 export { IdempotencyModule } from './idempotency.module.js';
+export type { IdempotencyModuleExtras } from './idempotency.module-definition.js';
 export { IdempotencyService, type ExecuteOptions } from './idempotency.service.js';
 export { IdempotencySweeper, SWEEPER_SCOPE } from './idempotency.sweeper.js';
 export { Idempotent } from './decorators/idempotent.decorator.js';
@@ -15,7 +16,11 @@ export * from './exceptions/idempotency-key-reused.exception.js';
 export * from './exceptions/idempotent-response-not-stored.exception.js';
 export * from './exceptions/idempotency-store-unavailable.exception.js';
 export * from './exceptions/request-not-fingerprintable.exception.js';
-export { InMemoryIdempotencyStore } from './stores/in-memory.store.js';
+export * from './exceptions/principal-unresolved.exception.js';
+export * from './exceptions/body-not-fingerprintable.exception.js';
+export { IdempotencyStoreConnectionError } from './errors/idempotency-store-connection.error.js';
+export { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
+export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from './stores/in-memory.store.js';
 export {
   TypeOrmIdempotencyStore,
   type TypeOrmIdempotencyStoreOptions,

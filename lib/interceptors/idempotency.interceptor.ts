@@ -2,67 +2,74 @@ import {
   HttpException,
   Inject,
   Injectable,
+  Logger,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { catchError, defaultIfEmpty, last, mergeMap, of, throwError, type Observable } from 'rxjs';
-import {
-  DEFAULT_IDEMPOTENT_OPTIONS,
-  IDEMPOTENCY_KEY_HEADER,
-  IDEMPOTENT_REPLAYED_HEADER,
-  type IdempotentDefaults,
-} from '../idempotency.constants.js';
-import { IDEMPOTENT_METADATA } from '../idempotency.internal-constants.js';
-import { IDEMPOTENCY_MODULE_OPTIONS } from '../idempotency.module-definition.js';
+import type { ServerResponse } from 'node:http';
+import { Observable, TimeoutError, type Subscription } from 'rxjs';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../idempotency.constants.js';
+import { IDEMPOTENCY_OPTIONS } from '../idempotency.internal-constants.js';
 import { IdempotencyService, type Admission } from '../idempotency.service.js';
+import { BodyNotFingerprintableException } from '../exceptions/body-not-fingerprintable.exception.js';
 import { IdempotencyException } from '../exceptions/idempotency.exception.js';
 import { IdempotencyKeyMissingException } from '../exceptions/idempotency-key-missing.exception.js';
+import { PrincipalUnresolvedException } from '../exceptions/principal-unresolved.exception.js';
+import { replayableHeaders } from '../http/http-response.js';
 import { headerValues, parseIdempotencyKey } from '../http/idempotency-key.js';
-import { replayableHeaders, storableBody, type ResponseLike } from '../http/http-response.js';
+import { IdempotentRoutes, type IdempotentRoute } from '../http/idempotent-routes.js';
 import { requestFingerprint } from '../http/request-fingerprint.js';
+import { defaultPrincipal } from '../http/request-principal.js';
+import { holdResponse, sendStored, substituteResponse } from '../http/wire-capture.js';
 import type { IdempotencyModuleOptions, IdempotentOptions } from '../interfaces/idempotency-module-options.interface.js';
-import type { IdempotencyLease } from '../protocol/idempotency-lease.js';
-import { resolveOptions } from '../protocol/resolve-options.js';
-import { decodeStoredBody } from '../protocol/stored-body.js';
 import type { StoredResponse } from '../interfaces/idempotency-store.interface.js';
+import type { IdempotencyLease } from '../protocol/idempotency-lease.js';
 
-/** Route options with every default filled in. */
-export type ResolvedIdempotentOptions = IdempotentOptions & IdempotentDefaults;
+/** Marks a request an idempotency interceptor has taken, so a second one stands aside. */
+const TAKEN = Symbol.for('nestjs-idempotency:taken');
 
 /**
  * Applies the idempotency protocol to routes marked `@Idempotent()`: claims
- * the key, runs the handler, and stores its outcome before the response
- * leaves; replays a stored outcome to retries. Registered globally by
- * `IdempotencyModule`. Subclass it and override the `protected` methods to
- * read keys, scopes or principals differently.
+ * the key, runs the handler, and stores the response the client gets (the
+ * bytes on the wire, after every interceptor, serializer and exception
+ * filter) before it leaves; replays those bytes to retries. Registered
+ * globally by `IdempotencyModule`.
+ *
+ * To customise, extend it, override the `protected` methods (`getKey`,
+ * `getScope`, `getPrincipal`, `getFingerprint`) and pass the class as the
+ * module's `interceptor` option: it then replaces this one.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
+  protected readonly logger = new Logger('Idempotency');
+  private readonly routes: IdempotentRoutes;
+  private readonly warned = new Set<string>();
+
   constructor(
     protected readonly reflector: Reflector,
     protected readonly idempotency: IdempotencyService,
-    @Inject(IDEMPOTENCY_MODULE_OPTIONS) protected readonly options: IdempotencyModuleOptions,
+    @Inject(IDEMPOTENCY_OPTIONS) protected readonly options: IdempotencyModuleOptions,
     protected readonly adapterHost: HttpAdapterHost,
-  ) {}
+  ) {
+    this.routes = new IdempotentRoutes(reflector, options);
+  }
 
-  /** Resolved options of each decorated route, by class and handler (`null`: not idempotent). */
-  private readonly routes = new WeakMap<object, Map<object, ResolvedIdempotentOptions | null>>();
-
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const options = this.routeOptions(context);
-    if (!options || context.getType() !== 'http') return next.handle();
-    const response = context.switchToHttp().getResponse<ResponseLike>();
-    let admission: Admission;
-    try {
-      admission = await this.admit(context, options);
-    } catch (error) {
-      if (error instanceof IdempotencyException) this.prepareProblemResponse(response, error);
-      throw error;
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const route = this.routes.get(context.getClass(), context.getHandler());
+    if (!route) return next.handle();
+    if (context.getType() !== 'http') {
+      this.warnOnce(`${route.name}:${context.getType()}`, `@Idempotent() on ${route.name} has no effect: "${context.getType()}" handlers are not supported yet, only HTTP routes.`);
+      return next.handle();
     }
-    if (admission.kind === 'replay') return this.replay(response, admission.response);
-    return admission.lease ? this.run(next, admission.lease, response, options) : next.handle();
+    const request = context.switchToHttp().getRequest();
+    if (request[TAKEN]) {
+      this.warnOnce('second', 'A second idempotency interceptor saw a request and stood aside: register one (IdempotencyModule.forRoot, once; customise with its `interceptor` option).');
+      return next.handle();
+    }
+    request[TAKEN] = true;
+    return this.protect(context, next, route);
   }
 
   /**
@@ -84,109 +91,166 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return `${request.method} ${pattern}`;
   }
 
-  /** Who owns the key: the `principal` option, else `req.user.id ?? req.user.sub`. */
+  /**
+   * Who owns the key: the `principal` option, else the first of `req.user.id`,
+   * `sub`, `userId`, `_id`; `undefined` for an anonymous request.
+   * @throws PrincipalUnresolvedException for an authenticated request without any of them.
+   */
   protected getPrincipal(context: ExecutionContext, options: IdempotentOptions): string | undefined {
     if (typeof options.principal === 'function') return options.principal(context);
     if (options.principal !== undefined) return options.principal;
-    const user = context.switchToHttp().getRequest().user;
-    const id = user?.id ?? user?.sub;
-    return id === undefined || id === null ? undefined : String(id);
+    return defaultPrincipal(context.switchToHttp().getRequest());
   }
 
-  /** Identity of the request checked on replay; `''` when the check is off. */
+  /**
+   * Identity of the request checked on replay; `''` when the check is off.
+   * @throws BodyNotFingerprintableException for a body no parser has read.
+   */
   protected getFingerprint(context: ExecutionContext, options: IdempotentOptions): string {
     if (options.fingerprint === false) return '';
     if (typeof options.fingerprint === 'function') return options.fingerprint(context);
     const request = context.switchToHttp().getRequest();
-    return requestFingerprint({ method: request.method, path: pathOf(request), query: request.query, body: request.body });
-  }
-
-  private routeOptions(context: ExecutionContext): ResolvedIdempotentOptions | null {
-    const controller = context.getClass();
-    const handler = context.getHandler();
-    let handlers = this.routes.get(controller);
-    if (!handlers) this.routes.set(controller, (handlers = new Map()));
-    let options = handlers.get(handler);
-    if (options === undefined) {
-      const route = this.reflector.getAllAndOverride<IdempotentOptions | false | undefined>(IDEMPOTENT_METADATA, [
-        handler,
-        controller,
-      ]);
-      options = route ? resolveOptions<ResolvedIdempotentOptions>(DEFAULT_IDEMPOTENT_OPTIONS, this.options, route) : null;
-      handlers.set(handler, options);
-    }
-    return options;
+    const { method, query, headers, body, rawBody, file, files } = request;
+    return requestFingerprint({ method, path: pathOf(request), query, headers, body, rawBody, file, files });
   }
 
   private get headerName(): string {
     return this.options.header ?? IDEMPOTENCY_KEY_HEADER;
   }
 
-  private async admit(context: ExecutionContext, options: ResolvedIdempotentOptions): Promise<Admission> {
+  /**
+   * Admits the request, then replays, or runs the handler under its lease. An
+   * unsubscribe before the handler ran releases the key; during the run, it
+   * leaves the outcome in doubt.
+   */
+  private protect(context: ExecutionContext, next: CallHandler, route: IdempotentRoute): Observable<unknown> {
+    const response = context.switchToHttp().getResponse();
+    return new Observable((subscriber) => {
+      let run: Subscription | undefined;
+      let lease: IdempotencyLease | null = null;
+      const state = { finished: false, inDoubt: false };
+      this.admit(context, route).then(
+        (admission) => {
+          if (admission.kind === 'replay') {
+            this.replay(response, route, admission.response);
+            subscriber.next(undefined);
+            return subscriber.complete();
+          }
+          lease = admission.lease;
+          if (subscriber.closed) return void lease?.release(); // torn down before the handler ran
+          if (lease) this.capture(rawResponseOf(response), route, lease, state);
+          run = next.handle().subscribe({
+            next: (value) => subscriber.next(value),
+            error: (error: unknown) => {
+              state.finished = true;
+              if (isInDoubt(error)) state.inDoubt = true;
+              subscriber.error(error);
+            },
+            complete: () => {
+              state.finished = true;
+              subscriber.complete();
+            },
+          });
+        },
+        (error: unknown) => {
+          if (error instanceof IdempotencyException) this.prepareProblemResponse(response, error);
+          subscriber.error(error);
+        },
+      );
+      return () => {
+        run?.unsubscribe();
+        if (run && !state.finished) {
+          state.inDoubt = true; // client gone, outer timeout: the handler may still be running
+          lease?.abandon();
+        }
+      };
+    });
+  }
+
+  private async admit(context: ExecutionContext, route: IdempotentRoute): Promise<Admission> {
+    const { options } = route;
     const key = this.getKey(context);
     if (key === undefined) {
       if (options.required) throw new IdempotencyKeyMissingException(this.headerName);
       return { kind: 'run', lease: null };
     }
-    const request = {
-      scope: this.getScope(context, options),
-      principal: this.getPrincipal(context, options) ?? '',
-      key,
-      fingerprint: this.getFingerprint(context, options),
-    };
-    return this.idempotency.admit(request, options);
-  }
-
-  /** Runs the handler; stores its outcome (or releases the key) before the value moves on. */
-  private run(
-    next: CallHandler,
-    lease: IdempotencyLease,
-    response: ResponseLike,
-    options: ResolvedIdempotentOptions,
-  ): Observable<unknown> {
-    const outcome = (status: number, body: () => Buffer | null): Promise<void> =>
-      options.cacheable(status)
-        ? lease.complete({ status, headers: replayableHeaders(response, options.replayHeaders), body: body() })
-        : lease.release();
-
-    return next.handle().pipe(
-      defaultIfEmpty(undefined),
-      last(),
-      mergeMap(async (value) => {
-        await outcome(response.statusCode, () => storableBody(value, options.maxResponseBytes));
-        return value;
-      }),
-      catchError(async (error: unknown) => {
-        if (error instanceof HttpException) {
-          await outcome(error.getStatus(), () => storableBody(error.getResponse(), options.maxResponseBytes));
-        } else {
-          await lease.release();
-        }
-        throw error;
-      }),
-    );
-  }
-
-  /** Sends a stored outcome: successes as the handler's value, errors through the exception layer. */
-  private replay(response: ResponseLike, stored: StoredResponse): Observable<unknown> {
-    const adapter = this.adapterHost.httpAdapter;
-    for (const [name, value] of Object.entries(stored.headers)) adapter.setHeader(response, name, value);
-    adapter.setHeader(response, IDEMPOTENT_REPLAYED_HEADER, 'true');
-    const body = decodeStoredBody(stored.body as Buffer);
-    if (stored.status >= 400) {
-      return throwError(() => new HttpException(body as string | Record<string, unknown>, stored.status));
+    try {
+      const request = {
+        scope: this.getScope(context, options),
+        principal: this.getPrincipal(context, options) ?? '',
+        key,
+        fingerprint: this.getFingerprint(context, options),
+      };
+      return await this.idempotency.admit(request, options);
+    } catch (error) {
+      this.explain(route, error);
+      throw error;
     }
-    adapter.status(response, stored.status);
-    return of(body);
   }
 
-  private prepareProblemResponse(response: ResponseLike, error: IdempotencyException): void {
+  /** Stores what is sent (or releases the key, or leaves it in doubt) before it leaves. */
+  private capture(
+    response: ServerResponse,
+    route: IdempotentRoute,
+    lease: IdempotencyLease,
+    state: { finished: boolean; inDoubt: boolean },
+  ): void {
+    holdResponse(response, route.options.maxResponseBytes, async (sent) => {
+      if (state.inDoubt) return lease.abandon();
+      if (!route.options.cacheable(sent.status)) return lease.release();
+      await lease.complete({ status: sent.status, headers: replayableHeaders(sent.headers, route.replayHeaders), body: sent.body });
+    });
+    // The handler finished but nothing will be sent (e.g. `@Res()` that never wrote): do not hold the key.
+    response.once('close', () => {
+      if (state.finished) lease.abandon();
+    });
+  }
+
+  /** Sends the stored bytes: in place of whatever Nest sends for this request, or at once when nobody will. */
+  private replay(response: unknown, route: IdempotentRoute, stored: StoredResponse): void {
+    const raw = rawResponseOf(response);
+    const replay = {
+      status: stored.status,
+      headers: { ...stored.headers, [IDEMPOTENT_REPLAYED_HEADER.toLowerCase()]: 'true' },
+      body: stored.body ?? Buffer.alloc(0),
+    };
+    if (route.writesOwnResponse) return sendStored(raw, replay);
+    this.adapterHost.httpAdapter.status(response, stored.status);
+    substituteResponse(raw, replay, route.replayHeaders);
+  }
+
+  private prepareProblemResponse(response: unknown, error: IdempotencyException): void {
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(response, 'Content-Type', 'application/problem+json');
     if (error.retryAfterSeconds !== undefined) {
       adapter.setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
     }
   }
+
+  /** Logs the server-side fix for a refusal caused by the app's configuration, once per route. */
+  private explain(route: IdempotentRoute, error: unknown): void {
+    if (error instanceof PrincipalUnresolvedException) {
+      this.warnOnce(`${route.name}:principal`, `${route.name}: the request is authenticated, but no user id was found (req.user.id, sub, userId, _id): it was refused with 500. Set the \`principal\` option, e.g. principal: (ctx) => ctx.switchToHttp().getRequest().user.email.`, 'error');
+    } else if (error instanceof BodyNotFingerprintableException) {
+      this.warnOnce(`${route.name}:${error.mediaType}`, `${route.name}: a ${error.mediaType} body reached @Idempotent() unparsed, so it was refused with 415. Parse it before the interceptor (app.useBodyParser(...), or middleware), or set the \`fingerprint\` option.`);
+    }
+  }
+
+  private warnOnce(id: string, message: string, level: 'warn' | 'error' = 'warn'): void {
+    if (this.warned.has(id)) return;
+    this.warned.add(id);
+    this.logger[level](message);
+  }
+}
+
+/** A timeout fired while the handler may still be running: its outcome is in doubt. */
+function isInDoubt(error: unknown): boolean {
+  return error instanceof TimeoutError || (error instanceof HttpException && error.getStatus() === 408);
+}
+
+/** Node's `ServerResponse` under an Express response or a Fastify reply. */
+function rawResponseOf(response: unknown): ServerResponse {
+  return ((response as { raw?: ServerResponse }).raw ?? response) as ServerResponse;
 }
 
 /** The request path without its query string (Express: `originalUrl`, Fastify: `url`). */

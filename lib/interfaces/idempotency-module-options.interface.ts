@@ -1,14 +1,15 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext, Type } from '@nestjs/common';
+import type { IdempotencyInterceptor } from '../interceptors/idempotency.interceptor.js';
 import type { IdempotencyStore } from './idempotency-store.interface.js';
 
 /** Options that `@Idempotent()` may set per route, overriding the module's. */
 export interface IdempotentOptions {
-  /** How long a completed record is kept and replayed, in ms. Default 24 h. */
+  /** How long a completed record is kept and replayed, in ms (0 or more). Default 24 h. */
   ttl?: number;
   /**
-   * Lease of an in-flight record, in ms. While the handler runs the lease is
-   * extended (heartbeat); once an instance dies, a retry may take over after it.
-   * Default 60 s.
+   * Lease of an in-flight record, in ms (at least 1000). While the handler
+   * runs the lease is extended (heartbeat); once an instance dies, a retry may
+   * take over after it. Default 60 s.
    */
   lockTimeout?: number;
   /**
@@ -17,12 +18,15 @@ export interface IdempotentOptions {
   scope?: string | ((context: ExecutionContext) => string);
   /**
    * Who owns the key; part of the record identity, so a key never replays
-   * across principals. Default `req.user.id ?? req.user.sub` when present.
+   * across principals. Default: the first of `req.user.id`, `sub`, `userId`,
+   * `_id`. An authenticated request without any of them is refused (500,
+   * logged with this fix) rather than filed under no one.
    */
   principal?: string | ((context: ExecutionContext) => string | undefined);
   /**
    * Identity of the request, checked on replay (a different one answers 422).
-   * Default: SHA-256 of the canonical JSON of method, path, query and body.
+   * Default: SHA-256 of the canonical JSON of method, path, query, media type
+   * and parsed body (else the raw body); a body no parser read answers 415.
    * `false` turns the check off.
    */
   fingerprint?: false | ((context: ExecutionContext) => string);
@@ -39,11 +43,12 @@ export interface IdempotentOptions {
    * last-modified, cache-control, content-language.
    */
   replayHeaders?: string[];
-  /** Larger responses (JSON-encoded) are sent but not stored. Default 1 MiB. */
+  /** Larger response bodies (bytes on the wire) are sent but not stored. Default 1 MiB. */
   maxResponseBytes?: number;
   /**
-   * When the store is unreachable: `false` (default) answers 503 with
-   * `Retry-After`; `true` runs the handler unprotected and logs it.
+   * When the store is unreachable (a connection failure, not any error):
+   * `false` (default) answers 503 with `Retry-After`; `true` runs the handler
+   * unprotected and logs it.
    */
   failOpen?: boolean;
 }
@@ -64,4 +69,11 @@ export interface IdempotencyModuleOptions extends IdempotentOptions {
    * interval however many share the store. Off by default.
    */
   sweepInterval?: number;
+  /**
+   * The interceptor class to register, to customise how keys, scopes,
+   * principals or fingerprints are read: a class that extends
+   * `IdempotencyInterceptor` and overrides its `protected` methods. It
+   * replaces the built-in one (register no other idempotency interceptor).
+   */
+  interceptor?: Type<IdempotencyInterceptor>;
 }

@@ -57,7 +57,10 @@ export type ClaimResult = { claimed: true } | { claimed: false; existing: Existi
 /**
  * Storage contract of idempotency records. Every method is one atomic
  * operation (one database round trip for SQL stores); `complete`, `release`
- * and `extendLease` only act while `token` still owns the record.
+ * and `extendLease` only act while `token` still owns the record. Throw
+ * `IdempotencyStoreConnectionError` when the backend is unreachable (the only
+ * error answered 503, or run unprotected under `failOpen`); any other error
+ * is taken as permanent.
  *
  * Implement it to keep records somewhere else and pass it as the `store`
  * module option. The same name is the injection token of the store in use.
@@ -76,6 +79,11 @@ export interface IdempotencyStore {
   extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean>;
   /** Deletes up to `limit` expired records; resolves how many. */
   purgeExpired(limit: number): Promise<number>;
+  /**
+   * Optional startup check (e.g. that a table exists), called once when the
+   * module initializes. Throw an error that names the fix.
+   */
+  verify?(): Promise<void>;
 }
 
 /** Injection token of the {@link IdempotencyStore} in use. */

@@ -10,44 +10,90 @@ export interface LeaseTerms {
 /**
  * The right to run an operation for one record, held through its token.
  * While held, a heartbeat extends the lease every third of `lockTimeout`, so a
- * slow operation on a live instance is never taken over. It ends with exactly
- * one `complete()` or `release()`; both are fenced by the token in the store.
+ * slow operation on a live instance is never taken over. It ends exactly once:
+ * `complete()` (the outcome is stored), `release()` (the record is deleted, so
+ * a retry runs again) or `abandon()` (the outcome is in doubt: the record
+ * stays until its lease runs out, so a retry never runs beside an operation
+ * that may still be running). Writes are fenced by the token in the store.
  *
  * Store failures after the operation ran are logged, not thrown: the
  * operation's result is still the caller's to have (see RELIABILITY.md).
  */
 export class IdempotencyLease {
   private heartbeat?: NodeJS.Timeout;
+  private ended = false;
 
+  /**
+   * @param claimedAt when the claim was sent (`Date.now()`): the lease runs
+   *   `lockTimeout` from a moment no earlier than this.
+   */
   constructor(
     private readonly store: IdempotencyStore,
     private readonly id: IdempotencyRecordId,
     private readonly token: string,
     private readonly terms: LeaseTerms,
     private readonly logger: Logger,
+    private readonly claimedAt: number,
   ) {
-    this.heartbeat = setInterval(() => void this.extend(), Math.max(1, Math.floor(terms.lockTimeout / 3)));
+    this.heartbeat = setInterval(() => void this.extend(), this.period);
     this.heartbeat.unref();
+  }
+
+  /**
+   * Makes sure the lease has most of its time left before the operation
+   * starts: when the claim took longer than a heartbeat period (e.g. it waited
+   * in a connection pool), the lease is renewed first.
+   * @returns `false` when the lease was lost meanwhile (the operation must not run).
+   */
+  async ensureFresh(): Promise<boolean> {
+    if (Date.now() - this.claimedAt < this.period) return true;
+    if (await this.extend()) return true;
+    this.end();
+    return false;
   }
 
   /** Stores the outcome for replay and ends the lease. */
   async complete(response: StoredResponse): Promise<void> {
-    this.stopHeartbeat();
-    await this.settle('complete', () => this.store.complete(this.id, this.token, response, this.terms.ttl));
+    if (this.end()) await this.settle('complete', () => this.store.complete(this.id, this.token, response, this.terms.ttl));
   }
 
   /** Deletes the record so that a retry runs the operation again, and ends the lease. */
   async release(): Promise<void> {
-    this.stopHeartbeat();
-    await this.settle('release', () => this.store.release(this.id, this.token));
+    if (this.end()) await this.settle('release', () => this.store.release(this.id, this.token));
   }
 
-  private async extend(): Promise<void> {
+  /**
+   * Ends the lease without a write, for an outcome in doubt (the client went
+   * away, a timeout fired while the operation may still run): the record stays
+   * in flight until its lease runs out, then a retry may take it over.
+   */
+  abandon(): void {
+    if (this.end()) this.logger.debug?.(`Left ${this.describe()} to its lease: its outcome is in doubt.`);
+  }
+
+  private get period(): number {
+    return Math.floor(this.terms.lockTimeout / 3);
+  }
+
+  /** Renews the lease; `false` when the record is no longer this lease's. */
+  private async extend(): Promise<boolean> {
     try {
-      if (!(await this.store.extendLease(this.id, this.token, this.terms.lockTimeout))) this.stopHeartbeat();
+      if (await this.store.extendLease(this.id, this.token, this.terms.lockTimeout)) return true;
+      this.logger.warn(`Lost the lease of ${this.describe()}: another request took it over.`);
+      this.stopHeartbeat();
+      return false;
     } catch (error) {
       this.logger.warn(`Could not extend the lease of ${this.describe()}: ${String(error)}`);
+      return false;
     }
+  }
+
+  /** Marks the lease ended; `true` the first time only. */
+  private end(): boolean {
+    this.stopHeartbeat();
+    if (this.ended) return false;
+    this.ended = true;
+    return true;
   }
 
   private async settle(action: string, write: () => Promise<boolean>): Promise<void> {

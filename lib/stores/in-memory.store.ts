@@ -1,3 +1,4 @@
+import { IdempotencyStoreConnectionError } from '../errors/idempotency-store-connection.error.js';
 import type {
   ClaimRequest,
   ClaimResult,
@@ -13,18 +14,44 @@ interface MemoryRecord {
   response: StoredResponse | null;
 }
 
+/** Options of {@link InMemoryIdempotencyStore}. */
+export interface InMemoryIdempotencyStoreOptions {
+  /**
+   * Most records kept. When full, expired records go first, then the oldest
+   * completed ones (down to 90%); a store full of in-flight records refuses
+   * new claims (503). Default 10,000.
+   */
+  maxRecords?: number;
+}
+
 /**
  * {@link IdempotencyStore} in process memory: for tests and single-process
- * apps. Records are lost on restart and not shared between instances.
+ * apps. Records are lost on restart and not shared between instances. Its
+ * size is bounded (`maxRecords`), so a long-running process cannot grow
+ * without limit even without a sweep.
  */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   private readonly records = new Map<string, MemoryRecord>();
+  private readonly maxRecords: number;
+
+  constructor(options: InMemoryIdempotencyStoreOptions = {}) {
+    this.maxRecords = options.maxRecords ?? 10_000;
+    if (!Number.isInteger(this.maxRecords) || this.maxRecords < 1) {
+      throw new TypeError(`InMemoryIdempotencyStore: maxRecords must be a positive integer; got ${options.maxRecords}.`);
+    }
+  }
+
+  /** How many records it holds, expired ones included until they are evicted or purged. */
+  get size(): number {
+    return this.records.size;
+  }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const id = this.idOf(request);
     const existing = this.records.get(id);
     const now = Date.now();
     if (!existing || existing.expiresAt <= now) {
+      if (!existing) this.makeRoom(now);
       this.records.set(id, {
         fingerprint: request.fingerprint,
         token: request.token,
@@ -49,6 +76,9 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (!record) return false;
     record.response = response;
     record.expiresAt = Date.now() + ttl;
+    // Completed records are evicted oldest first: keep the map in completion order.
+    this.records.delete(this.idOf(id));
+    this.records.set(this.idOf(id), record);
     return true;
   }
 
@@ -71,6 +101,22 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       if (record.expiresAt <= now && this.records.delete(id)) deleted++;
     }
     return deleted;
+  }
+
+  /** Makes room for one more record when full. */
+  private makeRoom(now: number): void {
+    if (this.records.size < this.maxRecords) return;
+    for (const [id, record] of this.records) if (record.expiresAt <= now) this.records.delete(id);
+    const target = Math.min(this.maxRecords - 1, Math.floor(this.maxRecords * 0.9));
+    for (const [id, record] of this.records) {
+      if (this.records.size <= target) break;
+      if (record.response) this.records.delete(id);
+    }
+    if (this.records.size >= this.maxRecords) {
+      throw new IdempotencyStoreConnectionError(
+        `InMemoryIdempotencyStore is full: ${this.maxRecords} requests are in flight. Raise maxRecords.`,
+      );
+    }
   }
 
   private owned(id: IdempotencyRecordId, token: string): MemoryRecord | undefined {

@@ -8,6 +8,8 @@ export interface Statement {
 
 /** The SQL of {@link TypeOrmIdempotencyStore}, one statement per operation. */
 export interface Statements {
+  /** The table, quoted and schema-qualified as in the statements. */
+  table: string;
   claim: Statement;
   complete: Statement;
   release: Statement;
@@ -31,13 +33,15 @@ const ID = 'scope = $1 AND principal = $2 AND key = $3';
  * $3 key, $4 token (fingerprint in claim), then per statement.
  */
 export function buildStatements(table: string): Statements {
-  const texts = buildTexts(quoteTable(table));
-  const named = (operation: keyof Statements): Statement => ({
+  const quoted = quoteTable(table);
+  const texts = buildTexts(quoted);
+  const named = (operation: keyof typeof texts): Statement => ({
     // Unique per text: a connection keeps each name for one statement.
     name: `nestjs-idempotency:${operation}:${createHash('sha256').update(texts[operation]).digest('hex').slice(0, 12)}`,
     text: texts[operation],
   });
   return {
+    table: quoted,
     claim: named('claim'),
     complete: named('complete'),
     release: named('release'),
@@ -46,7 +50,7 @@ export function buildStatements(table: string): Statements {
   };
 }
 
-function buildTexts(t: string): Record<keyof Statements, string> {
+function buildTexts(t: string): Record<Exclude<keyof Statements, 'table'>, string> {
   return {
     /*
      * One round trip: insert as processing; else take over a row that expired

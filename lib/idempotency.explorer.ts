@@ -1,0 +1,78 @@
+import { Inject, Injectable, Logger, type OnModuleInit, type Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
+import { IdempotentRoutes, isServerSentEvents } from './http/idempotent-routes.js';
+import { IDEMPOTENCY_OPTIONS, IDEMPOTENT_METADATA } from './idempotency.internal-constants.js';
+import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
+import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
+import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
+
+/** `@MessagePattern()` / `@EventPattern()` metadata of `@nestjs/microservices` (not a dependency). */
+const MESSAGE_PATTERN_METADATA = 'microservices:pattern';
+
+/**
+ * Startup checks, so a misconfiguration stops the app with its fix instead
+ * of showing up per request: one idempotency interceptor only; valid
+ * `@Idempotent()` options on every route; no `@Idempotent()` where it would
+ * do nothing unnoticed; the store ready (e.g. its table exists).
+ */
+@Injectable()
+export class IdempotencyExplorer implements OnModuleInit {
+  private readonly logger = new Logger('Idempotency');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    @Inject(IDEMPOTENCY_OPTIONS) private readonly options: IdempotencyModuleOptions,
+    @Inject(IdempotencyStore) private readonly store: IdempotencyStore,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.checkOneInterceptor();
+    this.checkDecoratedMethods();
+    await this.store.verify?.();
+  }
+
+  private checkOneInterceptor(): void {
+    const interceptors = new Set(
+      this.discovery.getProviders().flatMap(({ instance }) => (instance instanceof IdempotencyInterceptor ? [instance] : [])),
+    );
+    if (interceptors.size > 1) {
+      const names = [...interceptors].map((interceptor) => interceptor.constructor.name).join(', ');
+      throw new IdempotencyConfigurationError(
+        `${interceptors.size} idempotency interceptors are registered (${names}), so every request would be claimed twice. ` +
+          'Import IdempotencyModule.forRoot() once per application, and customise it with its `interceptor` option ' +
+          '(a class extending IdempotencyInterceptor) instead of registering one as APP_INTERCEPTOR.',
+      );
+    }
+  }
+
+  private checkDecoratedMethods(): void {
+    const routes = new IdempotentRoutes(this.reflector, this.options);
+    const controllers = new Set(this.discovery.getControllers().map(({ metatype }) => metatype));
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
+      const type = wrapper.metatype as Type | null;
+      if (!type?.prototype || !wrapper.instance) continue;
+      for (const name of this.scanner.getAllMethodNames(type.prototype)) {
+        const handler = type.prototype[name] as Function;
+        if (controllers.has(type) && Reflect.getMetadata(PATH_METADATA, handler) !== undefined) {
+          this.checkRoute(routes, type, handler);
+        } else if (this.reflector.get(IDEMPOTENT_METADATA, handler)) {
+          const kind = Reflect.getMetadata(MESSAGE_PATTERN_METADATA, handler) ? 'a message handler' : 'not an HTTP route';
+          this.logger.warn(`@Idempotent() on ${type.name}.${name} has no effect: it is ${kind}, and only HTTP routes are supported yet.`);
+        }
+      }
+    }
+  }
+
+  private checkRoute(routes: IdempotentRoutes, controller: Type, handler: Function): void {
+    if (isServerSentEvents(handler) && this.reflector.get(IDEMPOTENT_METADATA, handler)) {
+      throw new IdempotencyConfigurationError(
+        `@Idempotent() on ${controller.name}.${handler.name}: a server-sent events stream cannot be replayed. Remove the decorator.`,
+      );
+    }
+    routes.get(controller, handler); // validates its options
+  }
+}
