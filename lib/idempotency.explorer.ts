@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit, type Type } from '@nestj
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
-import { IdempotentRoutes, isServerSentEvents } from './http/idempotent-routes.js';
+import { IdempotentRoutes, isServerSentEvents, type Handler } from './http/idempotent-routes.js';
 import { IDEMPOTENCY_OPTIONS, IDEMPOTENT_METADATA } from './idempotency.internal-constants.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
@@ -56,7 +56,7 @@ export class IdempotencyExplorer implements OnModuleInit {
       const type = wrapper.metatype as Type | null;
       if (!type?.prototype || !wrapper.instance) continue;
       for (const name of this.scanner.getAllMethodNames(type.prototype)) {
-        const handler = type.prototype[name] as Function;
+        const handler = type.prototype[name] as Handler;
         if (controllers.has(type) && Reflect.getMetadata(PATH_METADATA, handler) !== undefined) {
           this.checkRoute(routes, type, handler);
         } else if (this.reflector.get(IDEMPOTENT_METADATA, handler)) {
@@ -67,7 +67,7 @@ export class IdempotencyExplorer implements OnModuleInit {
     }
   }
 
-  private checkRoute(routes: IdempotentRoutes, controller: Type, handler: Function): void {
+  private checkRoute(routes: IdempotentRoutes, controller: Type, handler: Handler): void {
     if (isServerSentEvents(handler) && this.reflector.get(IDEMPOTENT_METADATA, handler)) {
       throw new IdempotencyConfigurationError(
         `@Idempotent() on ${controller.name}.${handler.name}: a server-sent events stream cannot be replayed. Remove the decorator.`,

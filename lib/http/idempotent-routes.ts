@@ -12,6 +12,9 @@ import type { IdempotencyModuleOptions, IdempotentOptions } from '../interfaces/
 import { resolveOptions } from '../protocol/resolve-options.js';
 import { validateRouteOptions } from '../protocol/validate-options.js';
 
+/** A route handler: a method of a controller's prototype. */
+export type Handler = (...args: never[]) => unknown;
+
 /** Route options with every default filled in. */
 export type ResolvedIdempotentOptions = IdempotentOptions & IdempotentDefaults;
 
@@ -33,7 +36,7 @@ export interface IdempotentRoute {
  * idempotent: undecorated, opted out with `@SkipIdempotency()`, or a
  * server-sent events route that only its class decorates.
  */
-export function idempotentOptionsOf(reflector: Reflector, controller: Type, handler: Function): IdempotentOptions | null {
+export function idempotentOptionsOf(reflector: Reflector, controller: Type, handler: Handler): IdempotentOptions | null {
   const onMethod = reflector.get<IdempotentOptions | false | undefined>(IDEMPOTENT_METADATA, handler);
   if (onMethod === false) return null;
   const onClass = reflector.get<IdempotentOptions | false | undefined>(IDEMPOTENT_METADATA, controller);
@@ -42,7 +45,7 @@ export function idempotentOptionsOf(reflector: Reflector, controller: Type, hand
 }
 
 /** Whether `handler` is an `@Sse()` route. */
-export function isServerSentEvents(handler: Function): boolean {
+export function isServerSentEvents(handler: Handler): boolean {
   return Reflect.getMetadata(SSE_METADATA, handler) === true;
 }
 
@@ -51,7 +54,7 @@ export function isServerSentEvents(handler: Function): boolean {
  * are validated on first resolution (at startup, by the explorer).
  */
 export class IdempotentRoutes {
-  private readonly routes = new WeakMap<Function, IdempotentRoute | null>();
+  private readonly routes = new WeakMap<Handler, IdempotentRoute | null>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -59,7 +62,7 @@ export class IdempotentRoutes {
   ) {}
 
   /** The route of `handler` on `controller`, `null` when it is not idempotent. */
-  get(controller: Type, handler: Function): IdempotentRoute | null {
+  get(controller: Type, handler: Handler): IdempotentRoute | null {
     let route = this.routes.get(handler);
     if (route === undefined) {
       route = this.resolve(controller, handler);
@@ -68,7 +71,7 @@ export class IdempotentRoutes {
     return route;
   }
 
-  private resolve(controller: Type, handler: Function): IdempotentRoute | null {
+  private resolve(controller: Type, handler: Handler): IdempotentRoute | null {
     const own = idempotentOptionsOf(this.reflector, controller, handler);
     if (!own) return null;
     const name = `${controller.name}.${handler.name}`;
@@ -87,7 +90,7 @@ export class IdempotentRoutes {
 }
 
 /** Mirrors Nest's router: `@Res()`/`@Next()` without `passthrough` means Nest sends nothing. */
-function writesOwnResponse(controller: Type, handler: Function): boolean {
+function writesOwnResponse(controller: Type, handler: Handler): boolean {
   const args: Record<string, unknown> = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {};
   const handled = Object.keys(args).some((key) => {
     const type = Number(key.split(':')[0]);

@@ -1,5 +1,4 @@
 import {
-  HttpException,
   Inject,
   Injectable,
   Logger,
@@ -9,22 +8,20 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
-import { Observable, TimeoutError, type Subscription } from 'rxjs';
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../idempotency.constants.js';
+import { Observable, type Subscription } from 'rxjs';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency.constants.js';
 import { IDEMPOTENCY_OPTIONS } from '../idempotency.internal-constants.js';
 import { IdempotencyService, type Admission } from '../idempotency.service.js';
 import { BodyNotFingerprintableException } from '../exceptions/body-not-fingerprintable.exception.js';
 import { IdempotencyException } from '../exceptions/idempotency.exception.js';
 import { IdempotencyKeyMissingException } from '../exceptions/idempotency-key-missing.exception.js';
 import { PrincipalUnresolvedException } from '../exceptions/principal-unresolved.exception.js';
-import { replayableHeaders } from '../http/http-response.js';
 import { headerValues, parseIdempotencyKey } from '../http/idempotency-key.js';
-import { IdempotentRoutes, type IdempotentRoute } from '../http/idempotent-routes.js';
+import { IdempotentRoutes, type Handler, type IdempotentRoute } from '../http/idempotent-routes.js';
 import { requestFingerprint } from '../http/request-fingerprint.js';
 import { defaultPrincipal } from '../http/request-principal.js';
-import { holdResponse, sendStored, substituteResponse } from '../http/wire-capture.js';
+import { isInDoubt, recordOutcome, replayResponse, type RunState } from '../http/response-outcome.js';
 import type { IdempotencyModuleOptions, IdempotentOptions } from '../interfaces/idempotency-module-options.interface.js';
-import type { StoredResponse } from '../interfaces/idempotency-store.interface.js';
 import type { IdempotencyLease } from '../protocol/idempotency-lease.js';
 
 /** Marks a request an idempotency interceptor has taken, so a second one stands aside. */
@@ -57,7 +54,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const route = this.routes.get(context.getClass(), context.getHandler());
+    const route = this.routes.get(context.getClass(), context.getHandler() as Handler);
     if (!route) return next.handle();
     if (context.getType() !== 'http') {
       this.warnOnce(`${route.name}:${context.getType()}`, `@Idempotent() on ${route.name} has no effect: "${context.getType()}" handlers are not supported yet, only HTTP routes.`);
@@ -128,17 +125,18 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return new Observable((subscriber) => {
       let run: Subscription | undefined;
       let lease: IdempotencyLease | null = null;
-      const state = { finished: false, inDoubt: false };
+      const state: RunState = { finished: false, inDoubt: false };
       this.admit(context, route).then(
         (admission) => {
           if (admission.kind === 'replay') {
-            this.replay(response, route, admission.response);
+            this.adapterHost.httpAdapter.status(response, admission.response.status);
+            replayResponse(rawResponseOf(response), route, admission.response);
             subscriber.next(undefined);
             return subscriber.complete();
           }
           lease = admission.lease;
           if (subscriber.closed) return void lease?.release(); // torn down before the handler ran
-          if (lease) this.capture(rawResponseOf(response), route, lease, state);
+          if (lease) recordOutcome(rawResponseOf(response), route, lease, state);
           run = next.handle().subscribe({
             next: (value) => subscriber.next(value),
             error: (error: unknown) => {
@@ -188,37 +186,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 
-  /** Stores what is sent (or releases the key, or leaves it in doubt) before it leaves. */
-  private capture(
-    response: ServerResponse,
-    route: IdempotentRoute,
-    lease: IdempotencyLease,
-    state: { finished: boolean; inDoubt: boolean },
-  ): void {
-    holdResponse(response, route.options.maxResponseBytes, async (sent) => {
-      if (state.inDoubt) return lease.abandon();
-      if (!route.options.cacheable(sent.status)) return lease.release();
-      await lease.complete({ status: sent.status, headers: replayableHeaders(sent.headers, route.replayHeaders), body: sent.body });
-    });
-    // The handler finished but nothing will be sent (e.g. `@Res()` that never wrote): do not hold the key.
-    response.once('close', () => {
-      if (state.finished) lease.abandon();
-    });
-  }
-
-  /** Sends the stored bytes: in place of whatever Nest sends for this request, or at once when nobody will. */
-  private replay(response: unknown, route: IdempotentRoute, stored: StoredResponse): void {
-    const raw = rawResponseOf(response);
-    const replay = {
-      status: stored.status,
-      headers: { ...stored.headers, [IDEMPOTENT_REPLAYED_HEADER.toLowerCase()]: 'true' },
-      body: stored.body ?? Buffer.alloc(0),
-    };
-    if (route.writesOwnResponse) return sendStored(raw, replay);
-    this.adapterHost.httpAdapter.status(response, stored.status);
-    substituteResponse(raw, replay, route.replayHeaders);
-  }
-
   private prepareProblemResponse(response: unknown, error: IdempotencyException): void {
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(response, 'Content-Type', 'application/problem+json');
@@ -241,11 +208,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
     this.warned.add(id);
     this.logger[level](message);
   }
-}
-
-/** A timeout fired while the handler may still be running: its outcome is in doubt. */
-function isInDoubt(error: unknown): boolean {
-  return error instanceof TimeoutError || (error instanceof HttpException && error.getStatus() === 408);
 }
 
 /** Node's `ServerResponse` under an Express response or a Fastify reply. */

@@ -86,6 +86,7 @@ function validate<T extends object>(options: T, rules: Record<string, Rule>, whe
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return String(value);
   if (typeof value === 'function') return 'a function';
   try {
     return String(JSON.stringify(value) ?? value);

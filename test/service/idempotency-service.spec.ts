@@ -7,6 +7,7 @@ import {
   IdempotencyKeyReusedException,
   IdempotencyModule,
   IdempotencyRecord,
+  IdempotencyConfigurationError,
   IdempotencyService,
   InvalidIdempotencyKeyException,
 } from '../../lib/index.js';
@@ -129,10 +130,41 @@ describe('IdempotencyService.execute() with the default TypeORM store', () => {
     ['an empty key', ''],
     ['a 256-character key', 'k'.repeat(256)],
     ['a key with a NUL character', 'evt\u00001'],
+    // PostgreSQL would store both as U+FFFD: two keys, one record.
+    ['a key with a lone high surrogate', 'evt-\ud800'],
+    ['a key with a lone low surrogate', 'evt-\udc00'],
   ])('rejects %s without running the operation', async (_case, key) => {
     const operation = jest.fn(() => 'ran');
     await expect(service.execute(key, operation)).rejects.toBeInstanceOf(InvalidIdempotencyKeyException);
     expect(operation).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['a scope with a NUL character', { scope: 'hooks\u0000' }],
+    ['a principal with a lone surrogate', { principal: 'user-\ud83d' }],
+    ['a lockTimeout below 1000 ms', { lockTimeout: 0 }],
+    ['a ttl that is not a number', { ttl: Number.NaN }],
+    ['a negative ttl', { ttl: -1 }],
+  ])('refuses %s with IdempotencyConfigurationError before touching the store', async (_case, options) => {
+    const operation = jest.fn(() => 'ran');
+    const error = await service.execute(newKey(), operation, options).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(IdempotencyConfigurationError);
+    expect((error as Error).message).toMatch(new RegExp(Object.keys(options)[0]));
+    expect(operation).not.toHaveBeenCalled();
+  });
+
+  it('accepts a ttl given as a numeric string, as ConfigService returns it', async () => {
+    const key = newKey();
+    await service.execute(key, () => 'kept', { ttl: '3600000' as unknown as number });
+    const [row] = await dataSource.query(
+      'SELECT extract(epoch FROM expires_at - completed_at)::int AS seconds FROM idempotency_records WHERE key = $1',
+      [key],
+    );
+    expect(row.seconds).toBe(3600);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('purgeExpired(%p) is refused instead of looping forever', async (batchSize) => {
+    await expect(service.purgeExpired(batchSize)).rejects.toBeInstanceOf(IdempotencyConfigurationError);
   });
 
   it('accepts a 255-character key', async () => {

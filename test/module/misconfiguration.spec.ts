@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Injectable, Module, Post, Sse, type LoggerService, type ModuleMetadata } from '@nestjs/common';
+import { MessagePattern } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import pg from 'pg';
+import { of } from 'rxjs';
+import { DataSource } from 'typeorm';
+import {
+  IdempotencyConfigurationError,
+  IdempotencyModule,
+  IdempotencyRecord,
+  IdempotencyService,
+  Idempotent,
+  InMemoryIdempotencyStore,
+} from '../../lib/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+/** Collects what the app logs, to assert on startup warnings. */
+class RecordingLogger implements LoggerService {
+  readonly warnings: string[] = [];
+  log(): void {}
+  error(): void {}
+  warn(message: unknown): void {
+    this.warnings.push(String(message));
+  }
+}
+
+/** Compiles and initialises an app of `imports` (and `controllers`, `providers`); the caller closes it. */
+async function start(metadata: ModuleMetadata, logger: LoggerService | false = false) {
+  const moduleRef = await Test.createTestingModule(metadata).compile();
+  moduleRef.useLogger(logger);
+  return moduleRef.init();
+}
+
+/** Startup of a misconfigured app fails fast, with the fix in the message. */
+describe('misconfiguration is refused at startup', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('forRootAsync with registerEntity: false leaves the record entity out of autoLoadEntities', async () => {
+    const app = await start({
+      imports: [
+        TypeOrmModule.forRoot({ type: 'postgres', url: database.url, autoLoadEntities: true }),
+        IdempotencyModule.forRootAsync({ useFactory: () => ({ store: new InMemoryIdempotencyStore() }), registerEntity: false }),
+      ],
+    });
+    try {
+      expect(app.get(DataSource).hasMetadata(IdempotencyRecord)).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses to start when the idempotency table does not exist, naming the migration and synchronize', async () => {
+    const startup = start({
+      imports: [TypeOrmModule.forRoot({ type: 'postgres', url: database.url, entities: [] }), IdempotencyModule.forRoot()],
+    });
+    await expect(startup).rejects.toThrow(IdempotencyConfigurationError);
+    await expect(startup).rejects.toThrow(/"idempotency_records" does not exist.*CreateIdempotencyRecords.*synchronize: true/);
+  });
+
+  it('refuses to start on a DataSource that is not PostgreSQL, naming the store option', async () => {
+    const startup = start({
+      imports: [TypeOrmModule.forRoot({ type: 'sqljs', entities: [] }), IdempotencyModule.forRoot({ registerEntity: false })],
+    });
+    await expect(startup).rejects.toThrow(/supports PostgreSQL DataSources only \(got type "sqljs"\).*`store`/);
+  });
+
+  it('keeps records in the schema of a DataSource with `schema`', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    await client.query('CREATE SCHEMA app');
+    await client.end();
+    const app = await start({
+      imports: [
+        TypeOrmModule.forRoot({ type: 'postgres', url: database.url, schema: 'app', entities: [IdempotencyRecord], synchronize: true }),
+        IdempotencyModule.forRoot(),
+      ],
+    });
+    try {
+      const service = app.get(IdempotencyService);
+      await service.execute('in-app-schema', () => 'first');
+      await expect(service.execute('in-app-schema', () => 'second')).resolves.toBe('first');
+      const rows = await app.get(DataSource).query('SELECT key FROM app.idempotency_records');
+      expect(rows).toEqual([{ key: 'in-app-schema' }]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    [{ lockTimeout: 0 }, /`lockTimeout` must be a number of milliseconds of at least 1000; got 0/],
+    [{ ttl: Number.NaN }, /`ttl` must be a number of milliseconds of at least 0; got NaN/],
+    [{ sweepInterval: -1 }, /`sweepInterval` must be/],
+    [{ failOpen: 'yes' }, /`failOpen` must be true or false; got "yes"/],
+    [{ lockTimout: 5000 }, /unknown option `lockTimout`/],
+  ])('refuses module options %p', async (options, message) => {
+    const startup = start({ imports: [IdempotencyModule.forRoot({ store: new InMemoryIdempotencyStore(), ...(options as object) })] });
+    await expect(startup).rejects.toThrow(message);
+  });
+});
+
+@Controller('jobs')
+class JobsController {
+  @Post()
+  @Idempotent({ maxResponseBytes: -1 })
+  create() {
+    return 'created';
+  }
+}
+
+@Controller('events')
+class EventsController {
+  @Sse()
+  @Idempotent()
+  stream() {
+    return of({ data: 'tick' });
+  }
+}
+
+@Controller()
+class MessagesController {
+  @MessagePattern('orders.create')
+  @Idempotent()
+  create() {
+    return 'created';
+  }
+}
+
+/** Stands for a GraphQL resolver or any provider: not an HTTP route. */
+@Injectable()
+class OrdersResolver {
+  @Idempotent()
+  createOrder() {
+    return 'created';
+  }
+}
+
+@Module({ controllers: [MessagesController], providers: [OrdersResolver] })
+class NotHttpModule {}
+
+describe('decorated handlers are checked at startup', () => {
+  const store = () => new InMemoryIdempotencyStore();
+
+  it('refuses invalid @Idempotent() options, naming the route', async () => {
+    const startup = start({ imports: [IdempotencyModule.forRoot({ store: store() })], controllers: [JobsController] });
+    await expect(startup).rejects.toThrow(/@Idempotent\(\) on JobsController.create: `maxResponseBytes` must be/);
+  });
+
+  it('refuses @Idempotent() on a server-sent events route', async () => {
+    const startup = start({ imports: [IdempotencyModule.forRoot({ store: store() })], controllers: [EventsController] });
+    await expect(startup).rejects.toThrow(/EventsController.stream: a server-sent events stream cannot be replayed/);
+  });
+
+  it('warns where @Idempotent() has no effect: message handlers and providers such as GraphQL resolvers', async () => {
+    const logger = new RecordingLogger();
+    const app = await start({ imports: [IdempotencyModule.forRoot({ store: store() }), NotHttpModule] }, logger);
+    await app.close();
+    expect(logger.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/@Idempotent\(\) on MessagesController.create has no effect: it is a message handler/),
+        expect.stringMatching(/@Idempotent\(\) on OrdersResolver.createOrder has no effect: it is not an HTTP route/),
+      ]),
+    );
+  });
+});
