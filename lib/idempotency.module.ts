@@ -43,7 +43,8 @@ import { IdempotencyRecord } from './stores/typeorm/idempotency-record.entity.js
         moduleRef.create(options.interceptor ?? IdempotencyInterceptor),
     },
   ],
-  exports: [IdempotencyService, IdempotencySweeper, IdempotencyStore],
+  // The options are exported for subclasses of IdempotencyInterceptor (their constructor needs them).
+  exports: [IdempotencyService, IdempotencySweeper, IdempotencyStore, IDEMPOTENCY_OPTIONS],
 })
 export class IdempotencyModule extends ConfigurableIdempotencyModule {
   /** Registers the module; every option is optional. */

@@ -35,6 +35,10 @@ const EXPECTED = {
   IdempotencyKeyReusedException: 'function',
   IdempotentResponseNotStoredException: 'function',
   IdempotencyStoreUnavailableException: 'function',
+  PrincipalUnresolvedException: 'function',
+  BodyNotFingerprintableException: 'function',
+  IdempotencyStoreConnectionError: 'function',
+  IdempotencyConfigurationError: 'function',
 };
 
 // Prints {name: typeof value} of every export of the loaded module as JSON.

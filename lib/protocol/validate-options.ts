@@ -4,16 +4,17 @@ import { MIN_LOCK_TIMEOUT } from '../idempotency.internal-constants.js';
 /** Checks one option's value and returns it normalized; throws with the fix otherwise. */
 type Rule = (value: unknown, describe: (expected: string) => never) => unknown;
 
-/** A number of milliseconds of at least `min`; a numeric string (from `ConfigService`) is converted. */
-const milliseconds =
-  (min: number): Rule =>
+/** A number of `unit` of at least `min`; a numeric string (from `ConfigService`) is converted. */
+const amount =
+  (unit: 'milliseconds' | 'bytes', min: number): Rule =>
   (value, fail) => {
     const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
     if (typeof number !== 'number' || !Number.isFinite(number) || number < min) {
-      return fail(`a number of milliseconds of at least ${min}`);
+      return fail(`a number of ${unit} of at least ${min}`);
     }
     return number;
   };
+const milliseconds = (min: number) => amount('milliseconds', min);
 
 /** A boolean; the strings `'true'` and `'false'` (from `ConfigService`) are converted. */
 const boolean: Rule = (value, fail) => {
@@ -33,7 +34,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const ROUTE_RULES: Record<string, Rule> = {
   ttl: milliseconds(0),
   lockTimeout: milliseconds(MIN_LOCK_TIMEOUT),
-  maxResponseBytes: milliseconds(0),
+  maxResponseBytes: amount('bytes', 0),
   required: boolean,
   failOpen: boolean,
   scope: of('a non-empty string or a function', (v) => (typeof v === 'string' && v !== '') || isFunction(v)),
