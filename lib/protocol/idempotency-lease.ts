@@ -79,7 +79,8 @@ export class IdempotencyLease {
   private async extend(): Promise<boolean> {
     try {
       if (await this.store.extendLease(this.id, this.token, this.terms.lockTimeout)) return true;
-      this.logger.warn(`Lost the lease of ${this.describe()}: another request took it over.`);
+      // A heartbeat that crossed this lease's own completion or release lost nothing.
+      if (!this.ended) this.logger.warn(`Lost the lease of ${this.describe()}: another request took it over.`);
       this.stopHeartbeat();
       return false;
     } catch (error) {

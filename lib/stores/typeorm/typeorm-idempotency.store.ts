@@ -32,7 +32,7 @@ export interface TypeOrmIdempotencyStoreOptions {
   /**
    * Connections of the store's own small pool (its "lease lane") for lease
    * renewals, completions and releases, so they never wait behind the
-   * application's queries in the DataSource's pool. Default 2.
+   * application's queries in the DataSource's pool. Default 4.
    */
   leaseConnections?: number;
 }
@@ -158,7 +158,7 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
     }
     if (!pool) throw new IdempotencyConfigurationError('TypeOrmIdempotencyStore needs an initialized DataSource.');
     const statements = buildStatements(this.options.table ?? tableOf(dataSource));
-    return (this.connected = { pool, lane: new LeaseLane(pool, this.options.leaseConnections ?? 2), statements });
+    return (this.connected = { pool, lane: new LeaseLane(pool, this.options.leaseConnections ?? 4), statements });
   }
 }
 

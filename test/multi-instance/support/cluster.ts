@@ -40,6 +40,15 @@ export class Cluster {
     return this.workers[Math.floor(Math.random() * this.workers.length)];
   }
 
+  /** How often the handler of `route` ran per idempotency key, summed over every instance. */
+  async invocationsByKey(route: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const perKey of await Promise.all(this.workers.map((worker) => worker.invocationsByKey(route)))) {
+      for (const [key, n] of Object.entries(perKey)) counts.set(key, (counts.get(key) ?? 0) + n);
+    }
+    return counts;
+  }
+
   /** Every warning and error logged by any instance. */
   logs(): string[] {
     return this.workers.flatMap((worker) => worker.logs.map((log) => `[${worker.name} ${log.level}] ${log.message}`));

@@ -38,6 +38,23 @@ export interface WorkerEnv {
   LOCK_TIMEOUT_MS: string;
   /** The module's `sweepInterval`, in ms; unset: no sweeper. */
   SWEEP_INTERVAL_MS?: string;
+  /** Size of the app's connection pool (the DataSource's `extra.max`); unset: pg's default (10). */
+  POOL_MAX?: string;
+  /**
+   * How long an app query waits for a pooled connection before it fails
+   * (`extra.connectionTimeoutMillis`), in ms; unset: TypeORM's default (no limit).
+   */
+  POOL_CONNECTION_TIMEOUT_MS?: string;
+}
+
+/** Body of `GET /stats`: how often each handler ran in one process. */
+export interface WorkerStats {
+  worker: string;
+  pid: number;
+  /** Handler runs by route (`effects`, `fail-open`). */
+  invocations: Record<string, number>;
+  /** Handler runs by route, then by idempotency key. */
+  invocationsByKey: Record<string, Record<string, number>>;
 }
 
 /** Body of every response of `POST /effects`: one execution of the handler. */

@@ -13,6 +13,9 @@ const SIDE_EFFECTS_DDL = `
     at timestamptz NOT NULL DEFAULT clock_timestamp()
   )`;
 
+/** A value of PostgreSQL's `default_transaction_isolation`. */
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
 /** A stored record as the tests inspect it. */
 export interface RecordRow {
   status: 'processing' | 'completed';
@@ -33,10 +36,20 @@ export interface RecordRow {
 export class SharedDatabase {
   private constructor(private readonly pool: pg.Pool) {}
 
-  static async prepare(url: string): Promise<SharedDatabase> {
+  /**
+   * @param options.defaultIsolation sets the database's `default_transaction_isolation`
+   *   (`ALTER DATABASE`), as a DBA may have; sessions opened afterwards (the instances') use it.
+   */
+  static async prepare(url: string, options: { defaultIsolation?: IsolationLevel } = {}): Promise<SharedDatabase> {
     const schema = new DataSource({ type: 'postgres', url, entities: [IdempotencyRecord], synchronize: true });
     await schema.initialize();
     await schema.query(SIDE_EFFECTS_DDL);
+    if (options.defaultIsolation) {
+      const [{ name }] = await schema.query('SELECT current_database() AS name');
+      await schema.query(
+        `ALTER DATABASE ${pg.escapeIdentifier(name)} SET default_transaction_isolation = ${pg.escapeLiteral(options.defaultIsolation)}`,
+      );
+    }
     await schema.destroy();
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     pool.on('error', () => undefined); // idle connections die with the server in the outage test
@@ -58,6 +71,18 @@ export class SharedDatabase {
     const counts = new Map(keys.map((key) => [key, 0]));
     for (const row of rows) counts.set(row.key, row.n);
     return counts;
+  }
+
+  /** The ids of the `phase` rows of each key (every principal), in order; `[]` for a key without any. */
+  async idsByKey(phase: 'entered' | 'effect', keys: string[]): Promise<Map<string, number[]>> {
+    const rows = await this.query<{ key: string; ids: string[] }>(
+      `SELECT key, array_agg(id ORDER BY id)::text[] AS ids FROM side_effects
+       WHERE phase = $1 AND key = ANY($2) GROUP BY key`,
+      [phase, keys],
+    );
+    const ids = new Map(keys.map((key) => [key, [] as number[]]));
+    for (const row of rows) ids.set(row.key, row.ids.map(Number));
+    return ids;
   }
 
   async count(phase: 'entered' | 'effect', key: string): Promise<number> {

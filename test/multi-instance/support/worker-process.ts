@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { send, type HttpResult, type WorkerRequest } from './http.js';
-import type { LogMessage, ReleaseMessage, WorkerEnv, WorkerMessage } from './messages.js';
+import type { LogMessage, ReleaseMessage, WorkerEnv, WorkerMessage, WorkerStats } from './messages.js';
 
 const ENTRY = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 const REGISTER_TS = new URL('./register-ts.mjs', import.meta.url).href;
@@ -107,8 +107,16 @@ export class WorkerProcess {
 
   /** How often each handler ran in this process. */
   async invocations(): Promise<Record<string, number>> {
-    return (await this.request({ method: 'GET', path: '/stats' })).json<{ invocations: Record<string, number> }>()
-      .invocations;
+    return (await this.stats()).invocations;
+  }
+
+  /** How often the handler of `route` (`effects`, `fail-open`) ran in this process, per idempotency key. */
+  async invocationsByKey(route: string): Promise<Record<string, number>> {
+    return (await this.stats()).invocationsByKey[route] ?? {};
+  }
+
+  private async stats(): Promise<WorkerStats> {
+    return (await this.request({ method: 'GET', path: '/stats' })).json<WorkerStats>();
   }
 
   /** The output the process wrote last (its last 50 chunks). */

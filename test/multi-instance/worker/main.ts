@@ -12,11 +12,15 @@ import { WorkerModule } from './worker.module.js';
 // The test is gone (or killed us): do not linger.
 process.on('disconnect', () => process.exit(0));
 
-const { DATABASE_URL, LOCK_TIMEOUT_MS, SWEEP_INTERVAL_MS } = process.env;
+const { DATABASE_URL, LOCK_TIMEOUT_MS, SWEEP_INTERVAL_MS, POOL_MAX, POOL_CONNECTION_TIMEOUT_MS } = process.env;
 if (!DATABASE_URL || !LOCK_TIMEOUT_MS) throw new Error('DATABASE_URL and LOCK_TIMEOUT_MS must be set');
 
 const sweepInterval = SWEEP_INTERVAL_MS ? Number(SWEEP_INTERVAL_MS) : undefined;
-const module = WorkerModule.forRoot(DATABASE_URL, Number(LOCK_TIMEOUT_MS), sweepInterval);
+const pool = {
+  ...(POOL_MAX ? { max: Number(POOL_MAX) } : {}),
+  ...(POOL_CONNECTION_TIMEOUT_MS ? { connectionTimeoutMillis: Number(POOL_CONNECTION_TIMEOUT_MS) } : {}),
+};
+const module = WorkerModule.forRoot(DATABASE_URL, Number(LOCK_TIMEOUT_MS), sweepInterval, pool);
 const app = await NestFactory.create(module, new ExpressAdapter(), { logger: new IpcLogger(), abortOnError: false });
 await app.listen(0, '127.0.0.1');
 const server = app.getHttpServer();

@@ -15,6 +15,12 @@ import { IpcGate } from './ipc.js';
 import { guardNewConnections } from './pg-connect-guard.js';
 import { SweepLog } from './sweep-log.js';
 
+/** The pg pool settings a test may choose (`POOL_MAX`, `POOL_CONNECTION_TIMEOUT_MS`). */
+export interface PoolOptions {
+  max?: number;
+  connectionTimeoutMillis?: number;
+}
+
 /** Stands in for authentication: `X-User: alice` makes `req.user = { id: 'alice' }`. */
 @Injectable()
 class HeaderUserGuard implements CanActivate {
@@ -35,12 +41,16 @@ export class WorkerModule implements OnModuleInit {
     if (!process.env.NO_CONNECT_GUARD) guardNewConnections(this.dataSource);
   }
 
-  static forRoot(url: string, lockTimeout: number, sweepInterval?: number): DynamicModule {
+  /**
+   * @param pool options of the app's pg pool (TypeORM's `extra`), e.g. a small
+   *   `max` to make app queries queue for connections; pg's defaults when empty.
+   */
+  static forRoot(url: string, lockTimeout: number, sweepInterval?: number, pool: PoolOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
         // The test creates the tables; instances never synchronize the schema.
-        TypeOrmModule.forRoot({ type: 'postgres', url, entities: [IdempotencyRecord], synchronize: false }),
+        TypeOrmModule.forRoot({ type: 'postgres', url, entities: [IdempotencyRecord], synchronize: false, extra: pool }),
         IdempotencyModule.forRoot({ lockTimeout, sweepInterval }),
       ],
       controllers: [EffectsController],
