@@ -1,3 +1,4 @@
+/* global process, console */
 // Jest runs in native ESM mode (see the `test` script: --experimental-vm-modules).
 // TypeScript is compiled by @swc/jest; type checking is `npm run typecheck`.
 

@@ -2,7 +2,7 @@
 // config: a suite of a server that is absent is left out of a local run with a
 // "not run" line, and runs (and fails) under CI. PostgreSQL is not listed: the
 // tests start their own when DATABASE_URL is unset.
-/* global process */
+/* global process, URL */
 import { connect } from 'node:net';
 
 /** The optional servers: where the tests look for each, and which test files need it. */
