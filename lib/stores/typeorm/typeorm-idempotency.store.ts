@@ -115,10 +115,12 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
   }
 
   /**
-   * Checks at startup that the DataSource is PostgreSQL and the table exists.
+   * Checks at startup that the DataSource is PostgreSQL and the table exists
+   * (unless the DataSource is not initialized yet).
    * @throws IdempotencyConfigurationError naming the fix.
    */
   async verify(): Promise<void> {
+    if (!this.getDataSource().isInitialized) return; // initialized later by the app (manualInitialization): checked on first use
     const { pool, statements } = this.connect();
     const { rows } = await pool.query({ text: 'SELECT to_regclass($1) IS NOT NULL AS present', values: [statements.table] });
     if (!(rows[0] as { present: boolean }).present) {
@@ -146,9 +148,13 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
     return pool.query(this.prepared ? { name, text, values } : { text, values });
   }
 
+  private getDataSource(): DataSource {
+    return typeof this.dataSource === 'function' ? this.dataSource() : this.dataSource;
+  }
+
   private connect(): NonNullable<TypeOrmIdempotencyStore['connected']> {
     if (this.connected) return this.connected;
-    const dataSource = typeof this.dataSource === 'function' ? this.dataSource() : this.dataSource;
+    const dataSource = this.getDataSource();
     const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
     if (dataSource.options.type !== 'postgres') {
       throw new IdempotencyConfigurationError(
