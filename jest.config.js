@@ -10,7 +10,8 @@ const COOKIE = '/node_modules/(?:light-my-request/node_modules/)?cookie/';
 // Suites of a server that is not running are left out locally, with a line
 // that says so; under CI they run, and fail, so a missing server is never green.
 const notRun = [];
-if (!process.env.CI) {
+const onCi = !!process.env.CI && !['false', '0'].includes(process.env.CI);
+if (!onCi) {
   for (const service of await absentServices()) {
     console.log(`not run: no ${service.name} server at ${service.label} (${service.hint})`);
     notRun.push(service.files);

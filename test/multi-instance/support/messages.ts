@@ -45,6 +45,15 @@ export interface WorkerEnv {
    * (`extra.connectionTimeoutMillis`), in ms; unset: TypeORM's default (no limit).
    */
   POOL_CONNECTION_TIMEOUT_MS?: string;
+  /**
+   * The idempotency store: `redis` for a `RedisIdempotencyStore` on `REDIS_URL`
+   * (side effects stay in PostgreSQL); unset or `typeorm`: the default TypeORM store.
+   */
+  STORE?: 'typeorm' | 'redis';
+  /** Redis URL of the `redis` store, e.g. `redis://127.0.0.1:6379`. */
+  REDIS_URL?: string;
+  /** Key prefix of the `redis` store; unset: the store's default (`idempotency:`). */
+  REDIS_PREFIX?: string;
 }
 
 /** Body of `GET /stats`: how often each handler ran in one process. */

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cluster } from './cluster.js';
 import type { HttpResult } from './http.js';
 import type { EffectResponse } from './messages.js';
 
@@ -92,4 +94,47 @@ export async function retryWhileInFlight(
     if (Date.now() > deadline) throw new Error(`still 409 after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** One request of a storm and the answer it got. */
+export interface KeyedAnswer {
+  key: string;
+  result: HttpResult;
+}
+
+/**
+ * A storm of retries: `perKey` requests for each of `keys`, all in flight
+ * together, each sent to a random instance at a random moment within
+ * `spreadMs` (so each key meets its own first run, its completion and later
+ * retries), with a random handler delay below `maxDelayMs`.
+ */
+export function retryStorm(
+  cluster: Cluster,
+  keys: string[],
+  { perKey = 10, spreadMs = 1_500, maxDelayMs = 30 } = {},
+): Promise<KeyedAnswer[]> {
+  const random = (below: number) => Math.floor(Math.random() * below);
+  return Promise.all(
+    keys.flatMap((key) =>
+      Array.from({ length: perKey }, async () => {
+        await sleep(random(spreadMs));
+        const headers = { 'X-Delay-Ms': String(random(maxDelayMs)) };
+        return { key, result: await cluster.any().request({ path: '/effects', key, headers }) };
+      }),
+    ),
+  );
+}
+
+/**
+ * Checks a storm's answers key by key: {@link checkOneKey}, and the original
+ * reports an execution of its own key. Returns what is wrong, one line per key.
+ */
+export function checkStorm(answers: KeyedAnswer[]): string[] {
+  const failures: string[] = [];
+  for (const [key, ofKey] of groupBy(answers, (answer) => answer.key)) {
+    const check = checkOneKey(ofKey.map((answer) => answer.result));
+    if ('error' in check) failures.push(`${key}: ${check.error}`);
+    else if (effectOf(check.original).key !== key) failures.push(`${key}: answered with ${check.original.body}`);
+  }
+  return failures;
 }

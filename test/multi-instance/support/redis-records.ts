@@ -1,0 +1,74 @@
+import type { Redis } from 'ioredis';
+import { recordKey } from '../../../lib/stores/redis/redis-keys.js';
+import { keysWithPrefix } from '../../support/redis.js';
+
+/** A record of the Redis store as the tests inspect it: the hash its scripts write, and its key's TTL. */
+export interface RedisRecordView {
+  state: 'processing' | 'completed';
+  token: string;
+  fingerprint: string;
+  /** The stored response bytes; `null` when none is stored (yet). */
+  body: Buffer | null;
+  /** Milliseconds until Redis deletes the record: what is left of the lease while processing, of the ttl once completed. */
+  pttl: number;
+}
+
+/**
+ * The tests' view of the records a `RedisIdempotencyStore` keeps under one
+ * prefix (the worker's `REDIS_PREFIX`), on a client of the test's own.
+ */
+export class RedisRecords {
+  constructor(
+    private readonly redis: Redis,
+    readonly prefix: string,
+    private readonly scope = 'effects',
+  ) {}
+
+  /** The environment that makes the instances of a cluster use this Redis store (see `WorkerEnv`). */
+  static workerEnv(url: string, prefix: string): Record<string, string> {
+    return { STORE: 'redis', REDIS_URL: url, REDIS_PREFIX: prefix };
+  }
+
+  /** The record of `key` (of `principal`, in this scope), or `undefined` when Redis holds none. */
+  async record(key: string, principal = ''): Promise<RedisRecordView | undefined> {
+    const id = recordKey(this.prefix, { scope: this.scope, principal, key });
+    const [[, fields], [, pttl]] = (await this.redis.pipeline().hgetallBuffer(id).pttl(id).exec()) as [
+      [Error | null, Record<string, Buffer>],
+      [Error | null, number],
+    ];
+    if (Object.keys(fields).length === 0) return undefined;
+    return {
+      state: fields.state?.toString() as RedisRecordView['state'],
+      token: fields.token?.toString() ?? '',
+      fingerprint: fields.fingerprint?.toString() ?? '',
+      body: fields.body ?? null,
+      pttl,
+    };
+  }
+
+  /**
+   * Every record under the prefix (any scope, any principal) that is still
+   * `processing`, with what is left of its lease: found by SCAN, read hash by
+   * hash. A record of one of `keys` (anonymous, this scope) is named by that
+   * key, any other by its Redis key. Once traffic has ended, any is a stuck key.
+   */
+  async processing(keys: string[] = []): Promise<{ record: string; pttl: number }[]> {
+    const names = new Map(keys.map((key) => [recordKey(this.prefix, { scope: this.scope, principal: '', key }), key]));
+    const ids = await keysWithPrefix(this.redis, this.prefix);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(id, 'state').pttl(id);
+    const replies = ((await pipeline.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    return ids
+      .map((id, i) => ({ id, state: replies[2 * i] as string | null, pttl: replies[2 * i + 1] as number }))
+      .filter(({ state }) => state === 'processing')
+      .map(({ id, pttl }) => ({ record: names.get(id) ?? id, pttl }));
+  }
+
+  /** How many keys Redis holds under the prefix. */
+  async count(): Promise<number> {
+    return (await keysWithPrefix(this.redis, this.prefix)).length;
+  }
+}
