@@ -13,10 +13,25 @@ export class AppProcess {
     readonly port: number,
   ) {}
 
-  /** Forks the app in `mode` on `databaseUrl` and waits until it listens. */
-  static async start(mode: AppMode, databaseUrl: string, poolSize: number): Promise<AppProcess> {
+  /**
+   * Forks the app in `mode` on `databaseUrl` and waits until it listens.
+   * `redis` (for `library-redis`): the server and the key prefix of its store.
+   */
+  static async start(
+    mode: AppMode,
+    databaseUrl: string,
+    poolSize: number,
+    redis?: { url: string; prefix: string },
+  ): Promise<AppProcess> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      [APP_ENV.mode]: mode,
+      [APP_ENV.databaseUrl]: databaseUrl,
+      [APP_ENV.poolSize]: String(poolSize),
+      ...(redis && { [APP_ENV.redisUrl]: redis.url, [APP_ENV.redisPrefix]: redis.prefix }),
+    };
     const child = fork(APP_MAIN, [], {
-      env: { ...process.env, [APP_ENV.mode]: mode, [APP_ENV.databaseUrl]: databaseUrl, [APP_ENV.poolSize]: String(poolSize) },
+      env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let timer: NodeJS.Timeout | undefined;

@@ -11,11 +11,14 @@ export interface Machine {
   os: string;
   node: string;
   postgres: string;
+  /** `redis_version` of the Redis server, when the `redis-*` scenarios ran. */
+  redis?: string;
   /** 1-minute load average when the run started: other work on the machine skews absolute numbers. */
   loadAverageAtStart: number;
 }
 
-export function describeMachine(postgresVersion: string): Machine {
+/** The machine this process runs on, with the versions of the servers the run uses. */
+export function describeMachine(postgresVersion: string, redisVersion?: string): Machine {
   return {
     cpus: os.availableParallelism(),
     cpuModel: cpuModel(),
@@ -23,6 +26,7 @@ export function describeMachine(postgresVersion: string): Machine {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     postgres: postgresVersion,
+    ...(redisVersion && { redis: redisVersion }),
     loadAverageAtStart: os.loadavg()[0],
   };
 }

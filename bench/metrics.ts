@@ -30,6 +30,8 @@ export interface ScenarioResult {
    * `total`, the handler's own insert, and the rest (`idempotency`).
    */
   statementsPerRequest: { total: number; handler: number; idempotency: number };
+  /** Redis commands per request, counted at the `sendCommand` of the app's ioredis client (0 without Redis). */
+  redisCommandsPerRequest: number;
   /** Requests the app received in the measured windows (the divisor of the per-request figures). */
   appRequests: number;
   /** CPU time (user + system) of the app process per request, in ms. */
@@ -70,6 +72,7 @@ export function scenarioResult(scenario: { name: string; summary: string }, wind
       handler: handler / requests,
       idempotency: (statements - handler) / requests,
     },
+    redisCommandsPerRequest: delta('redisCommands') / requests,
     appRequests: requests,
     appCpuMsPerRequest: delta('cpuMicros') / 1000 / requests,
     databaseCpuMsPerRequest: Number.isNaN(databaseCpu) ? null : databaseCpu / requests,

@@ -35,7 +35,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --json               also print the JSON document
   --out <dir>          where to write results (default bench-results)
 
-PostgreSQL: DATABASE_URL when set, else a throwaway server like the tests'.`;
+PostgreSQL: DATABASE_URL when set, else a throwaway server like the tests'.
+Redis (the redis-* scenarios): REDIS_URL when set, else redis://127.0.0.1:6379;
+when it does not answer, the redis-* scenarios are skipped with one line saying why.`;
 
 export function parseOptions(args: string[]): BenchOptions {
   const { values } = parseArgs({

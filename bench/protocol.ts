@@ -1,7 +1,10 @@
 /** The messages the orchestrator and the app under test exchange over IPC. */
 
-/** Which `POST /orders` the app serves. */
-export type AppMode = 'baseline' | 'hand-rolled' | 'library';
+/**
+ * Which `POST /orders` the app serves: `library` with the module's default
+ * store (TypeORM on PostgreSQL), `library-redis` with `RedisIdempotencyStore`.
+ */
+export type AppMode = 'baseline' | 'hand-rolled' | 'library' | 'library-redis';
 
 /** What the app counted since it started. */
 export interface AppStats {
@@ -9,6 +12,8 @@ export interface AppStats {
   statements: number;
   /** Of those, the handler's own insert. */
   handlerStatements: number;
+  /** Commands sent to Redis by the app's ioredis client (0 when the app has none). */
+  redisCommands: number;
   /** HTTP requests received on `/orders`. */
   requests: number;
   /** CPU time of the app process (user + system), in µs. */
@@ -34,4 +39,8 @@ export const APP_ENV = {
   mode: 'BENCH_MODE',
   databaseUrl: 'BENCH_DATABASE_URL',
   poolSize: 'BENCH_POOL_SIZE',
+  /** `library-redis` only: the Redis server. */
+  redisUrl: 'BENCH_REDIS_URL',
+  /** `library-redis` only: the key prefix of the app's store, its own in this run. */
+  redisPrefix: 'BENCH_REDIS_PREFIX',
 } as const;

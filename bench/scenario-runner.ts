@@ -3,7 +3,8 @@ import { AppProcess } from './app-process.js';
 import { withApplicationName, type BenchDatabase } from './database.js';
 import { runLoad } from './load.js';
 import { scenarioResult, type ScenarioResult, type Window } from './metrics.js';
-import type { Scenario } from './scenarios.js';
+import type { BenchRedis } from './redis.js';
+import { usesRedis, type Scenario } from './scenarios.js';
 import { cpuDelta } from './server-cpu.js';
 
 const applicationName = (scenario: Scenario) => `bench ${scenario.name}`;
@@ -17,11 +18,18 @@ export interface LoadSettings {
   pool: number;
 }
 
+/** The Redis keys of one app: the server, and the key prefix of the app's store. */
+interface RedisKeys {
+  redis: BenchRedis;
+  prefix: string;
+}
+
 /**
  * One scenario with its own app process, measured in one or more windows
  * (interleaved with the other scenarios' by the caller), each from a clean
- * slate: empty tables, the scenario's preparation, a warm-up, then the
- * measured load with the app's counters read before and after it.
+ * slate: empty tables (and no Redis keys for a `redis-*` app), the scenario's
+ * preparation, a warm-up, then the measured load with the app's counters read
+ * before and after it.
  */
 export class ScenarioRun {
   private readonly windows: Window[] = [];
@@ -32,14 +40,29 @@ export class ScenarioRun {
     private readonly app: AppProcess,
     private readonly database: BenchDatabase,
     private readonly settings: LoadSettings,
+    private readonly redisKeys?: RedisKeys,
   ) {
     this.nextKey = scenario.keys(settings.connections);
   }
 
-  /** Starts the app of `scenario`; its connections are named after the scenario. */
-  static async start(scenario: Scenario, database: BenchDatabase, settings: LoadSettings): Promise<ScenarioRun> {
+  /**
+   * Starts the app of `scenario`; its connections are named after the
+   * scenario. A `redis-*` app needs `redis`, and gets a key prefix of its own.
+   */
+  static async start(
+    scenario: Scenario,
+    database: BenchDatabase,
+    settings: LoadSettings,
+    redis?: BenchRedis,
+  ): Promise<ScenarioRun> {
     const url = withApplicationName(database.url, applicationName(scenario));
-    return new ScenarioRun(scenario, await AppProcess.start(scenario.mode, url, settings.pool), database, settings);
+    if (!usesRedis(scenario)) {
+      return new ScenarioRun(scenario, await AppProcess.start(scenario.mode, url, settings.pool), database, settings);
+    }
+    if (!redis) throw new Error(`the ${scenario.name} scenario needs Redis`);
+    const keys = { redis, prefix: redis.prefixFor(scenario.name) };
+    const app = await AppProcess.start(scenario.mode, url, settings.pool, { url: redis.url, prefix: keys.prefix });
+    return new ScenarioRun(scenario, app, database, settings, keys);
   }
 
   private get applicationName(): string {
@@ -52,6 +75,7 @@ export class ScenarioRun {
    */
   async measure(warmup: number, duration: number, profileFile?: string): Promise<Window> {
     await this.database.reset();
+    await this.redisKeys?.redis.clear(this.redisKeys.prefix);
     await this.scenario.prepare?.(this.app.port);
     const load = { port: this.app.port, connections: this.settings.connections, nextKey: this.nextKey };
     if (warmup > 0) await runLoad({ ...load, duration: warmup });

@@ -13,8 +13,11 @@ export interface Scenario {
   keys: (connections: number) => () => string;
 }
 
-/** How many completed keys `library-replay` cycles through. */
+/** How many completed keys `library-replay` and `redis-replay` cycle through. */
 const REPLAY_KEYS = 1000;
+
+/** Whether the app of `scenario` needs Redis (the `redis-*` rows). */
+export const usesRedis = (scenario: Scenario): boolean => scenario.mode === 'library-redis';
 
 const newKeyEach = (prefix: string) => () => {
   let n = 0;
@@ -35,11 +38,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'library-replay',
     mode: 'library',
     summary: `@Idempotent(), retries of ${REPLAY_KEYS} completed keys`,
-    prepare: (port) => completeKeys(port, REPLAY_KEYS),
-    keys: () => {
-      let n = 0;
-      return () => `replay-${n++ % REPLAY_KEYS}`;
-    },
+    ...replayOf('replay'),
   },
   {
     name: 'library-conflict',
@@ -50,21 +49,50 @@ export const SCENARIOS: Scenario[] = [
       return () => `conflict-${Math.floor(n++ / connections)}`;
     },
   },
+  {
+    name: 'redis-first',
+    mode: 'library-redis',
+    summary: '@Idempotent() on RedisIdempotencyStore, a new key on every request',
+    keys: newKeyEach('redis-first'),
+  },
+  {
+    name: 'redis-replay',
+    mode: 'library-redis',
+    summary: `@Idempotent() on RedisIdempotencyStore, retries of ${REPLAY_KEYS} completed keys`,
+    ...replayOf('redis-replay'),
+  },
 ];
 
-/** Sends `replay-0` … `replay-<count - 1>` once each, 10 at a time; each must answer 201. */
-async function completeKeys(port: number, count: number): Promise<void> {
+/** A replay scenario's keys: `<prefix>-0` … `<prefix>-<REPLAY_KEYS - 1>`, completed before the warm-up, then repeated in turn. */
+function replayOf(prefix: string): Pick<Scenario, 'prepare' | 'keys'> {
+  return {
+    prepare: (port) => completeKeys(port, prefix, REPLAY_KEYS),
+    keys: () => {
+      let n = 0;
+      return () => `${prefix}-${n++ % REPLAY_KEYS}`;
+    },
+  };
+}
+
+/**
+ * Sends `<prefix>-0` … `<prefix>-<count - 1>` once each, 10 at a time; each
+ * must answer 201 as a first execution (the window starts from no records).
+ */
+async function completeKeys(port: number, prefix: string, count: number): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) {
-      const key = `replay-${next++}`;
+      const key = `${prefix}-${next++}`;
       const response = await fetch(`http://127.0.0.1:${port}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
         body: ORDER_BODY,
       });
       await response.arrayBuffer();
-      if (response.status !== 201) throw new Error(`completing key ${key}: expected 201, got ${response.status}`);
+      const replayed = response.headers.get('idempotent-replayed') === 'true';
+      if (response.status !== 201 || replayed) {
+        throw new Error(`completing key ${key}: expected 201, got ${response.status}${replayed ? ' replayed' : ''}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: 10 }, worker));

@@ -2,7 +2,10 @@ import { Body, Controller, Post } from '@nestjs/common';
 import { Idempotent } from '../../lib/index.js';
 import { OrdersRepository, type Order, type OrderInput } from './orders.repository.js';
 
-/** `library-*`: the same handler under `@Idempotent()` with the module's defaults. */
+/**
+ * `library-*` and `redis-*`: the same handler under `@Idempotent()` with the
+ * module's defaults (the store aside: TypeORM's, or Redis's in `library-redis`).
+ */
 @Controller('orders')
 export class LibraryOrdersController {
   constructor(private readonly orders: OrdersRepository) {}

@@ -8,6 +8,7 @@ import { BenchAppModule } from './app.module.js';
 import { CpuProfiler } from './cpu-profiler.js';
 import { MemorySampler } from './memory-sampler.js';
 import { INSERT_ORDER_SQL } from './orders.repository.js';
+import { RedisConnection } from './redis-connection.js';
 import { countStatements } from './statement-counter.js';
 
 /**
@@ -19,7 +20,10 @@ async function main(): Promise<void> {
   const memory = new MemorySampler();
   const profiler = new CpuProfiler();
   const mode = process.env[APP_ENV.mode] as AppMode;
-  const module = BenchAppModule.forRoot(mode, process.env[APP_ENV.databaseUrl]!, Number(process.env[APP_ENV.poolSize]));
+  // Closed by app.close() (a shutdown hook): the app owns its client.
+  const redis =
+    mode === 'library-redis' ? new RedisConnection(process.env[APP_ENV.redisUrl]!, process.env[APP_ENV.redisPrefix]!) : undefined;
+  const module = BenchAppModule.forRoot(mode, process.env[APP_ENV.databaseUrl]!, Number(process.env[APP_ENV.poolSize]), redis);
   const app = await NestFactory.create(module, new ExpressAdapter(), { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
 
@@ -30,6 +34,7 @@ async function main(): Promise<void> {
   const stats = (): AppStats => ({
     statements: statements.total,
     handlerStatements: statements.handler,
+    redisCommands: redis?.commands.total ?? 0,
     requests,
     cpuMicros: cpuMicros(),
     rss: process.memoryUsage.rss(),
