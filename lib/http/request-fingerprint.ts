@@ -56,6 +56,7 @@ function payloadOf(request: FingerprintedRequest, mediaType: string): unknown {
 
 /** Files multer parsed: their field, name, type, size and content hash (when held in memory). */
 function filesOf(request: FingerprintedRequest): unknown {
+  if (request.file === undefined && request.files === undefined) return undefined;
   const all = [request.file, ...(Array.isArray(request.files) ? request.files : Object.values(request.files ?? {}).flat())];
   const files = all.filter((file): file is Record<string, unknown> => typeof file === 'object' && file !== null);
   if (files.length === 0) return undefined;
@@ -73,7 +74,7 @@ function sha256(data: string | Buffer): string {
 }
 
 function sortKeys(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || Buffer.isBuffer(value)) return value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const source = value as Record<string, unknown>;
   return Object.fromEntries(
     Object.keys(source)
