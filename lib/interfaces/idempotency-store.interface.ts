@@ -18,8 +18,9 @@ export interface StoredResponse {
   /** Replayable response headers, names in lower case. */
   headers: Record<string, string>;
   /**
-   * The JSON encoding of the value (an empty buffer for `undefined`), or
-   * `null` when the outcome was not stored (a stream, or over `maxResponseBytes`).
+   * The body bytes as they were sent (HTTP), or the JSON encoding of the
+   * result of `execute()` (an empty buffer for `undefined`); `null` when the
+   * outcome was not stored (a stream, or over `maxResponseBytes`).
    */
   body: Buffer | null;
 }

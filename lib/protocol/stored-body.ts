@@ -1,7 +1,8 @@
 /**
- * Stored bodies are the JSON encoding of the value a handler or operation
- * produced, so a replay hands the same value to the same serializer and the
- * bytes on the wire are identical. `undefined` is stored as an empty body.
+ * The stored result of `IdempotencyService.execute()`: the JSON encoding of
+ * the operation's value, so a repeat gets its JSON round trip back.
+ * `undefined` is stored as an empty body. (HTTP routes store the bytes on the
+ * wire instead: see `http/wire-capture.ts`.)
  */
 export function encodeStoredBody(value: unknown): Buffer {
   return value === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(value), 'utf8');
