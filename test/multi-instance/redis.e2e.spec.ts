@@ -1,16 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { IDEMPOTENCY_RECORDS_TABLE } from '../../lib/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectRedis, deleteKeys, redisDescribe, REDIS_LABEL, REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { Cluster } from './support/cluster.js';
 import type { HttpResult } from './support/http.js';
-import { RedisRecords } from './support/redis-records.js';
+import { RedisRecords, type RedisRecordView } from './support/redis-records.js';
 import { SharedDatabase } from './support/shared-database.js';
 import {
   checkOneKey,
   checkStorm,
+  effectOf,
   isOriginal,
   isReplayOf,
   isRetryableProblem,
@@ -20,10 +22,12 @@ import {
 } from './support/traffic.js';
 
 // DESIGN.md §8: a shared store passes the multi-process storm. The storms
-// (RELIABILITY.md 1, 2) and the crashed instance (3) over 3 processes whose
-// RedisIdempotencyStore shares one Redis; side effects are still counted in
-// PostgreSQL. Without a Redis server a local run leaves this file out with a
-// "not run" line (jest.config.js); under CI (or run anyway) it fails here.
+// (RELIABILITY.md 1, 2), the slow handler (4), fencing (5) and the crashed
+// instance (3) over 3 processes whose RedisIdempotencyStore shares one Redis;
+// side effects are still counted in PostgreSQL. The lease tests follow
+// leases.e2e.spec.ts, reading the record's hash and its key's PTTL where that
+// file reads the row. Without a Redis server a local run leaves this file out
+// with a "not run" line (jest.config.js); under CI (or run anyway) it fails here.
 const describeWithRedis = await redisDescribe();
 
 const INSTANCES = 3;
@@ -125,7 +129,7 @@ describeWithRedis(`multi-instance: RedisIdempotencyStore (3 processes, one Redis
     });
   });
 
-  describe('a crashed instance (lockTimeout 1 s)', () => {
+  describe("leases (lockTimeout 1 s: the lease is the record key's TTL)", () => {
     const LOCK_TIMEOUT_MS = 1_000;
     let cluster: Cluster;
 
@@ -137,6 +141,139 @@ describeWithRedis(`multi-instance: RedisIdempotencyStore (3 processes, one Redis
       await cluster?.stop();
     });
 
+    it('never runs a handler that takes 3x lockTimeout a second time: its heartbeat renews the key TTL while retries hit other instances', async () => {
+      const [a, b, c] = cluster.workers;
+      const key = newKey('slow');
+      const first = a.request({ ...gated, key });
+      await a.arrived(key);
+      const since = Date.now(); // no earlier than the claim
+      const claimed = await records.record(key);
+      expect(claimed).toMatchObject({ state: 'processing' });
+
+      // The lease as Redis holds it, read after each retry. `endsAfterClaimMs` is when the key would expire,
+      // counted from `since`: a lower bound of how long after the claim the lease ends (`at` is taken before
+      // the PTTL is read, and the claim came before `since`).
+      const lease = async () => {
+        const at = Date.now();
+        const record = await records.record(key);
+        const pttl = record?.pttl ?? -2;
+        return {
+          readAtMs: at - since,
+          state: record?.state ?? 'no record',
+          token: record?.token,
+          pttl,
+          endsAfterClaimMs: at + pttl - since,
+        };
+      };
+      const retries: HttpResult[] = [];
+      const leases: Awaited<ReturnType<typeof lease>>[] = [];
+      while (Date.now() - since < 3.3 * LOCK_TIMEOUT_MS) {
+        retries.push(await (retries.length % 2 ? b : c).request({ ...effects, key }));
+        leases.push(await lease());
+        await sleep(LOCK_TIMEOUT_MS / 4);
+      }
+      leases.push(await lease());
+      a.release(key);
+      const original = await first;
+
+      // Processing with the claim's token at every read, and a TTL that never ran out nor exceeded the lease.
+      const lapses = leases.filter(
+        ({ state, token, pttl }) =>
+          state !== 'processing' || token !== claimed!.token || pttl <= 0 || pttl > LOCK_TIMEOUT_MS,
+      );
+      expect(lapses).toEqual([]);
+      // Extended, not just claimed: a TTL read late in the hold ends more than 3x lockTimeout after the claim.
+      expect(Math.max(...leases.map(({ endsAfterClaimMs }) => endsAfterClaimMs))).toBeGreaterThan(3 * LOCK_TIMEOUT_MS);
+      const notConflicts = retries.filter((retry) => !isRetryableProblem(retry, 409));
+      const described = notConflicts.map(({ status, headers, body }) =>
+        [status, headers['idempotent-replayed'] ? 'replayed' : 'ran', body.toString()].join(' '),
+      );
+      expect(described).toEqual([]);
+      expect(isOriginal(original)).toBe(true);
+      expect(isReplayOf(await b.request({ ...effects, key }), original)).toBe(true);
+      expect(await shared.count('entered', key)).toBe(1);
+      expect(await shared.count('effect', key)).toBe(1);
+      const record = await records.record(key);
+      expect(record).toMatchObject({ state: 'completed', token: claimed!.token, body: original.body });
+      expect(record!.pttl).toBeGreaterThan(LOCK_TIMEOUT_MS); // now the ttl's, no longer the lease's
+      expect(cluster.logs().filter((log) => log.includes(key))).toEqual([]); // no lease lost, no write failed
+    });
+
+    describe.each([
+      ['complete (overwrite)', 'return'],
+      ['release (delete)', 'throw'],
+    ] as const)('fencing: a request whose lease was taken over cannot %s', (_, action) => {
+      it("the new owner's record", async () => {
+        const [a, b, c] = cluster.workers;
+        const key = newKey(`fenced-${action}`);
+        const stale = a.request({ ...gated, key });
+        await a.arrived(key);
+        const staleToken = (await records.record(key))!.token;
+
+        // Force the takeover: end A's lease (its key's TTL set to 1 ms) as if A had stalled past it; B's retry
+        // claims the key. (A's heartbeat may renew the TTL before it runs out: then B gets 409 and we try again.)
+        let owner: Promise<HttpResult> | undefined;
+        for (let attempt = 0; attempt < 20 && !owner; attempt++) {
+          await records.endLease(key);
+          const retry = b.request({ ...gated, key });
+          const outcome = await Promise.race([b.arrived(key).then(() => 'claimed'), retry.then(() => 'answered')]);
+          if (outcome === 'claimed') owner = retry;
+        }
+        expect(owner).toBeDefined();
+        const claimedByOwner = await records.record(key);
+        expect(claimedByOwner).toMatchObject({ state: 'processing' });
+        const ownerToken = claimedByOwner!.token;
+        expect(ownerToken).not.toBe(staleToken);
+
+        // A's handler ends now: its complete() or release() must leave B's record alone.
+        a.release(key, action);
+        const staleAnswer = await stale;
+        if (action === 'return') {
+          expect(isOriginal(staleAnswer)).toBe(true); // A's caller still gets A's own answer
+          expect(effectOf(staleAnswer).worker).toBe(a.name);
+        } else {
+          expect(staleAnswer.status).toBe(500);
+        }
+        const write = action === 'return' ? 'complete' : 'release';
+        const loggedTakeover = () =>
+          a.logs.some(
+            (log) =>
+              log.level === 'warn' &&
+              log.message.includes(key) &&
+              log.message.includes(`Could not ${write}`) &&
+              /taken over/.test(log.message),
+          );
+        // A's write is done once it logged the takeover (fenced) or once B's record changed (not fenced).
+        const isOwners = (record?: RedisRecordView) =>
+          record?.state === 'processing' && record.token === ownerToken && record.body === null;
+        await until(async () => loggedTakeover() || !isOwners(await records.record(key)), `the stale ${write}`);
+        const afterStale = await records.record(key);
+        // (The body as text, so that a failure shows whose response was written.)
+        expect(afterStale && { ...afterStale, body: afterStale.body?.toString() ?? null }).toMatchObject({
+          state: 'processing',
+          token: ownerToken,
+          body: null,
+        });
+        expect(loggedTakeover()).toBe(true);
+        expect(afterStale!.pttl).toBeGreaterThan(0); // B's lease, still renewed by B's heartbeat
+        expect(afterStale!.pttl).toBeLessThanOrEqual(LOCK_TIMEOUT_MS);
+
+        b.release(key);
+        const ownerAnswer = await owner!;
+        expect(isOriginal(ownerAnswer)).toBe(true);
+        expect(effectOf(ownerAnswer).worker).toBe(b.name);
+        const completed = await records.record(key);
+        expect(completed).toMatchObject({ state: 'completed', token: ownerToken, body: ownerAnswer.body });
+        expect(completed!.pttl).toBeGreaterThan(LOCK_TIMEOUT_MS);
+        const replay = await c.request({ ...effects, key });
+        expect(isReplayOf(replay, ownerAnswer)).toBe(true);
+        expect(await shared.count('entered', key)).toBe(2); // a takeover means the handler ran twice
+        expect(await shared.count('effect', key)).toBe(action === 'return' ? 2 : 1);
+        expect(await postgresRecords()).toBe(0);
+      });
+    });
+
+    // Last: it kills an instance.
     it('recovers a key whose instance was killed mid-handler: 409 while the lease lives, then one run that completes', async () => {
       const [a, b, c] = cluster.workers;
       const key = newKey('crash');

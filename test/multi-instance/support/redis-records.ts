@@ -2,6 +2,12 @@ import type { Redis } from 'ioredis';
 import { recordKey } from '../../../lib/stores/redis/redis-keys.js';
 import { keysWithPrefix } from '../../support/redis.js';
 
+/** `PEXPIRE KEYS[1] 1` when the hash is a `processing` record; replies 1, else 0. */
+const END_LEASE = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'processing' then return 0 end
+return redis.call('PEXPIRE', KEYS[1], 1)
+`;
+
 /** A record of the Redis store as the tests inspect it: the hash its scripts write, and its key's TTL. */
 export interface RedisRecordView {
   state: 'processing' | 'completed';
@@ -44,6 +50,18 @@ export class RedisRecords {
       body: fields.body ?? null,
       pttl,
     };
+  }
+
+  /**
+   * Ends the lease of the `processing` record of `key` now, as if its owner had
+   * stalled past `lockTimeout`: its key's TTL is set to 1 ms, so Redis expires
+   * it and the next claim takes the key over. A completed record is left alone.
+   * @returns whether a processing record was there to end.
+   */
+  async endLease(key: string, principal = ''): Promise<boolean> {
+    const id = recordKey(this.prefix, { scope: this.scope, principal, key });
+    const ended = await this.redis.eval(END_LEASE, 1, id);
+    return ended === 1;
   }
 
   /**
