@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit, type Type } from '@nestj
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
+import { IdempotencyStoreConnectionError } from './errors/idempotency-store-connection.error.js';
 import { IdempotentRoutes, isServerSentEvents, type Handler } from './http/idempotent-routes.js';
 import { IDEMPOTENCY_OPTIONS, IDEMPOTENT_METADATA } from './idempotency.internal-constants.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
@@ -15,7 +16,7 @@ const MESSAGE_PATTERN_METADATA = 'microservices:pattern';
  * Startup checks, so a misconfiguration stops the app with its fix instead
  * of showing up per request: one idempotency interceptor only; valid
  * `@Idempotent()` options on every route; no `@Idempotent()` where it would
- * do nothing unnoticed; the store ready (e.g. its table exists).
+ * do nothing unnoticed; the store set up (e.g. its table exists).
  */
 @Injectable()
 export class IdempotencyExplorer implements OnModuleInit {
@@ -32,7 +33,20 @@ export class IdempotencyExplorer implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     this.checkOneInterceptor();
     this.checkDecoratedMethods();
-    await this.store.verify?.();
+    await this.verifyStore();
+  }
+
+  /**
+   * A store that is misconfigured stops the app; one that is only unreachable
+   * now does not (that is an outage: requests answer 503, or run under `failOpen`).
+   */
+  private async verifyStore(): Promise<void> {
+    try {
+      await this.store.verify?.();
+    } catch (error) {
+      if (!(error instanceof IdempotencyStoreConnectionError)) throw error;
+      this.logger.warn(`The idempotency store is unreachable at startup; starting anyway: ${error.message}`);
+    }
   }
 
   private checkOneInterceptor(): void {

@@ -3,6 +3,7 @@ import { Controller, Injectable, Module, Post, Sse, type LoggerService, type Mod
 import { MessagePattern } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { of } from 'rxjs';
 import { DataSource } from 'typeorm';
@@ -11,9 +12,11 @@ import {
   IdempotencyModule,
   IdempotencyRecord,
   IdempotencyService,
+  IdempotencyStoreUnavailableException,
   Idempotent,
   InMemoryIdempotencyStore,
 } from '../../lib/index.js';
+import { RedisIdempotencyStore } from '../../lib/stores/redis/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /** Collects what the app logs, to assert on startup warnings. */
@@ -93,6 +96,29 @@ describe('misconfiguration is refused at startup', () => {
       expect(rows).toEqual([{ key: 'in-app-schema' }]);
     } finally {
       await app.close();
+    }
+  });
+
+  it('starts when the store is only unreachable (an outage, not a misconfiguration), and answers 503 until it is back', async () => {
+    // A real ioredis client on a port nothing listens on: every command fails at once.
+    const redis = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+      disconnectTimeout: 10,
+    });
+    redis.on('error', () => undefined);
+    const logger = new RecordingLogger();
+    const app = await start({ imports: [IdempotencyModule.forRoot({ store: new RedisIdempotencyStore(redis) })] }, logger);
+    try {
+      expect(logger.warnings).toEqual([expect.stringMatching(/unreachable at startup; starting anyway: .*cannot reach Redis/)]);
+      await expect(app.get(IdempotencyService).execute('k', () => 'ran')).rejects.toBeInstanceOf(
+        IdempotencyStoreUnavailableException,
+      );
+    } finally {
+      await app.close();
+      redis.disconnect();
     }
   });
 
