@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { deleteKeysWithPrefix } from './redis-keys.js';
+import { deleteKeysWithPrefix } from '../tools/redis-keys.js';
 
 /** The Redis server of the `redis-*` scenarios: `REDIS_URL`, else 127.0.0.1:6379. */
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';

@@ -34,26 +34,7 @@ export function uniquePrefix(): string {
   return `idempotency-test:${randomBytes(8).toString('hex')}:`;
 }
 
-/** Every key that starts with `prefix` (SCAN MATCH, the whole keyspace). */
-export async function keysWithPrefix(redis: Redis, prefix: string): Promise<string[]> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return [...new Set(found)]; // SCAN may return a key twice
-}
-
-/** Deletes every key that starts with `prefix` (SCAN + DEL); resolves how many. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  const keys = await keysWithPrefix(redis, prefix);
-  let deleted = 0;
-  for (let i = 0; i < keys.length; i += 1000) deleted += await redis.del(...keys.slice(i, i + 1000));
-  return deleted;
-}
+export { deleteKeysWithPrefix as deleteKeys, keysWithPrefix } from '../../tools/redis-keys.js';
 
 /**
  * The commands `client` sent while `operation` ran, as the server saw them:
