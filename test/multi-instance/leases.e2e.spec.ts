@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { SharedDatabase } from './support/shared-database.js';
-import { effectOf, isOriginal, isReplayOf, isRetryableProblem, retryWhileInFlight, until } from './support/traffic.js';
+import { effectOf, forceTakeover, isOriginal, isReplayOf, isRetryableProblem, retryWhileInFlight, until } from './support/traffic.js';
 import { Cluster } from './support/cluster.js';
 import type { HttpResult } from './support/http.js';
 
@@ -70,16 +70,7 @@ describe('multi-instance: leases (3 processes, one PostgreSQL, lockTimeout 1 s)'
       await a.arrived(key);
       const staleToken = (await shared.record(key))!.token;
 
-      // Force the takeover: end A's lease as if A had stalled past it; B's retry claims the key.
-      // (A's heartbeat may renew the lease between the two steps: then B gets 409 and we try again.)
-      let owner: Promise<HttpResult> | undefined;
-      for (let attempt = 0; attempt < 20 && !owner; attempt++) {
-        await shared.endLease(key);
-        const retry = b.request({ ...gated, key });
-        const outcome = await Promise.race([b.arrived(key).then(() => 'claimed'), retry.then(() => 'answered')]);
-        if (outcome === 'claimed') owner = retry;
-      }
-      expect(owner).toBeDefined();
+      const { answer: owner } = await forceTakeover(b, key, (id) => shared.endLease(id));
       const ownerToken = (await shared.record(key))!.token;
       expect(ownerToken).not.toBe(staleToken);
 
@@ -91,7 +82,7 @@ describe('multi-instance: leases (3 processes, one PostgreSQL, lockTimeout 1 s)'
       expect(await shared.record(key)).toMatchObject({ status: 'processing', token: ownerToken });
 
       b.release(key);
-      const ownerAnswer = await owner!;
+      const ownerAnswer = await owner;
       expect(isOriginal(ownerAnswer)).toBe(true);
       expect(await shared.record(key)).toMatchObject({ status: 'completed', token: ownerToken });
       const replay = await c.request({ ...effects, key });

@@ -13,6 +13,7 @@ import {
   checkOneKey,
   checkStorm,
   effectOf,
+  forceTakeover,
   isOriginal,
   isReplayOf,
   isRetryableProblem,
@@ -210,16 +211,7 @@ describeWithRedis(`multi-instance: RedisIdempotencyStore (3 processes, one Redis
         await a.arrived(key);
         const staleToken = (await records.record(key))!.token;
 
-        // Force the takeover: end A's lease (its key's TTL set to 1 ms) as if A had stalled past it; B's retry
-        // claims the key. (A's heartbeat may renew the TTL before it runs out: then B gets 409 and we try again.)
-        let owner: Promise<HttpResult> | undefined;
-        for (let attempt = 0; attempt < 20 && !owner; attempt++) {
-          await records.endLease(key);
-          const retry = b.request({ ...gated, key });
-          const outcome = await Promise.race([b.arrived(key).then(() => 'claimed'), retry.then(() => 'answered')]);
-          if (outcome === 'claimed') owner = retry;
-        }
-        expect(owner).toBeDefined();
+        const { answer: owner } = await forceTakeover(b, key, (id) => records.endLease(id)); // A's key's TTL set to 1 ms
         const claimedByOwner = await records.record(key);
         expect(claimedByOwner).toMatchObject({ state: 'processing' });
         const ownerToken = claimedByOwner!.token;
@@ -259,7 +251,7 @@ describeWithRedis(`multi-instance: RedisIdempotencyStore (3 processes, one Redis
         expect(afterStale!.pttl).toBeLessThanOrEqual(LOCK_TIMEOUT_MS);
 
         b.release(key);
-        const ownerAnswer = await owner!;
+        const ownerAnswer = await owner;
         expect(isOriginal(ownerAnswer)).toBe(true);
         expect(effectOf(ownerAnswer).worker).toBe(b.name);
         const completed = await records.record(key);

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster } from './cluster.js';
 import type { HttpResult } from './http.js';
 import type { EffectResponse } from './messages.js';
+import type { WorkerProcess } from './worker-process.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 
@@ -94,6 +95,30 @@ export async function retryWhileInFlight(
     if (Date.now() > deadline) throw new Error(`still 409 after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Forces a takeover of `key`, whose gated handler waits on another instance:
+ * ends its lease (`endLease`, as if that instance had stalled past it) and
+ * sends a gated retry to `owner`, until the retry claims the key and waits at
+ * its own barrier (the stalled instance's heartbeat may renew the lease
+ * between the two steps: then the retry gets 409 and it tries again).
+ * Resolves the new owner's pending answer (wrapped: an async function
+ * resolving a promise would wait for it).
+ */
+export async function forceTakeover(
+  owner: WorkerProcess,
+  key: string,
+  endLease: (key: string) => Promise<unknown>,
+  attempts = 20,
+): Promise<{ answer: Promise<HttpResult> }> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    await endLease(key);
+    const retry = owner.request({ path: '/effects', headers: { 'X-Gate': '1' }, key });
+    const outcome = await Promise.race([owner.arrived(key).then(() => 'claimed'), retry.then(() => 'answered')]);
+    if (outcome === 'claimed') return { answer: retry };
+  }
+  throw new Error(`no retry on ${owner.name} took ${key} over in ${attempts} attempts`);
 }
 
 /** One request of a storm and the answer it got. */
