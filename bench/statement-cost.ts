@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { buildStatements } from '../lib/stores/typeorm/typeorm-idempotency.statements.js';
+import { buildStatements } from '../lib/stores/typeorm/postgres/postgres-statements.js';
 import { IDEMPOTENCY_RECORDS_TABLE } from '../lib/index.js';
 import { HAND_ROLLED_SQL } from './app/hand-rolled.store.js';
 import { INSERT_ORDER_SQL } from './app/orders.repository.js';

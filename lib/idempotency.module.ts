@@ -11,7 +11,8 @@ import { IdempotencySweeper } from './idempotency.sweeper.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
-import { IdempotencyRecord } from './stores/typeorm/idempotency-record.entity.js';
+import { IdempotencyRecord } from './stores/typeorm/postgres/idempotency-record.entity.js';
+import type { RecordEntity } from './stores/typeorm/record-entities.js';
 
 /**
  * Registers the global idempotency interceptor (so `@Idempotent()` works on
@@ -50,7 +51,7 @@ export class IdempotencyModule extends ConfigurableIdempotencyModule {
   /** Registers the module; every option is optional. */
   static forRoot(options: typeof OPTIONS_TYPE = {}) {
     if (!options.store && options.registerEntity !== false) {
-      registerEntity(typeof options.registerEntity === 'string' ? options.registerEntity : options.dataSource);
+      registerEntity(options.entity, typeof options.registerEntity === 'string' ? options.registerEntity : options.dataSource);
     }
     return super.forRoot(options);
   }
@@ -63,17 +64,17 @@ export class IdempotencyModule extends ConfigurableIdempotencyModule {
    */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
     if (options.registerEntity !== false) {
-      registerEntity(typeof options.registerEntity === 'string' ? options.registerEntity : undefined);
+      registerEntity(options.entity, typeof options.registerEntity === 'string' ? options.registerEntity : undefined);
     }
     return super.forRootAsync(options);
   }
 }
 
 /**
- * Makes `autoLoadEntities` of the DataSource include the record entity. Not
+ * Makes `autoLoadEntities` of the DataSource include the record entity of its dialect. Not
  * an import of `forFeature()`: its repository provider would fail in apps
  * that create the table with the migration and list no entity.
  */
-function registerEntity(dataSource?: string): void {
-  TypeOrmModule.forFeature([IdempotencyRecord], dataSource);
+function registerEntity(entity: RecordEntity = IdempotencyRecord, dataSource?: string): void {
+  TypeOrmModule.forFeature([entity], dataSource);
 }

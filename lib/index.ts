@@ -25,5 +25,8 @@ export {
   TypeOrmIdempotencyStore,
   type TypeOrmIdempotencyStoreOptions,
 } from './stores/typeorm/typeorm-idempotency.store.js';
-export { IdempotencyRecord, IDEMPOTENCY_RECORDS_TABLE } from './stores/typeorm/idempotency-record.entity.js';
+export { IDEMPOTENCY_RECORDS_TABLE } from './stores/typeorm/sql-records.js';
+export { IdempotencyRecord } from './stores/typeorm/postgres/idempotency-record.entity.js';
+export { MysqlIdempotencyRecord } from './stores/typeorm/mysql/mysql-idempotency-record.entity.js';
+export { SqliteIdempotencyRecord } from './stores/typeorm/sqlite/sqlite-idempotency-record.entity.js';
 export { CreateIdempotencyRecords } from './stores/typeorm/create-idempotency-records.migration.js';

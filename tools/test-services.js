@@ -14,6 +14,13 @@ export const TEST_SERVICES = [
     files: '/[^/]*redis[^/]*\\.spec\\.ts$',
     hint: 'set REDIS_URL or start redis-server',
   },
+  {
+    name: 'MariaDB/MySQL',
+    url: process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306',
+    defaultPort: 3306,
+    files: '/[^/]*(?:mysql|mariadb)[^/]*\\.spec\\.ts$',
+    hint: 'set MYSQL_URL or start mariadb',
+  },
 ];
 
 /** Resolves whether a TCP connection to `url`'s host and port opens within `timeoutMs`. */

@@ -15,6 +15,7 @@ import {
   IdempotencyStoreUnavailableException,
   Idempotent,
   InMemoryIdempotencyStore,
+  TypeOrmIdempotencyStore,
 } from '../../lib/index.js';
 import { RedisIdempotencyStore } from '../../lib/stores/redis/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -70,11 +71,12 @@ describe('misconfiguration is refused at startup', () => {
     await expect(startup).rejects.toThrow(/"idempotency_records" does not exist.*CreateIdempotencyRecords.*synchronize: true/);
   });
 
-  it('refuses to start on a DataSource that is not PostgreSQL, naming the store option', async () => {
-    const startup = start({
-      imports: [TypeOrmModule.forRoot({ type: 'sqljs', entities: [] }), IdempotencyModule.forRoot({ registerEntity: false })],
-    });
-    await expect(startup).rejects.toThrow(/supports PostgreSQL DataSources only \(got type "sqljs"\).*`store`/);
+  it('refuses a DataSource type no dialect speaks, naming the supported ones and the store option', async () => {
+    const oracle = { isInitialized: true, options: { type: 'oracle' } } as unknown as DataSource;
+    await expect(new TypeOrmIdempotencyStore(oracle).verify()).rejects.toThrow(IdempotencyConfigurationError);
+    await expect(new TypeOrmIdempotencyStore(oracle).claim({ scope: 's', principal: '', key: 'k', fingerprint: '', token: 't', lockTimeout: 1_000 })).rejects.toThrow(
+      /supports PostgreSQL, MySQL\/MariaDB and SQLite .*not type "oracle".*`store`/,
+    );
   });
 
   it('keeps records in the schema of a DataSource with `schema`', async () => {

@@ -1,10 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-
-/** Name of the table that holds idempotency records. */
-export const IDEMPOTENCY_RECORDS_TABLE = 'idempotency_records';
+import { IDEMPOTENCY_RECORDS_TABLE } from '../sql-records.js';
 
 /**
- * One idempotency record. The primary key (scope, principal, key) is the
+ * One idempotency record, on PostgreSQL (`MysqlIdempotencyRecord` and
+ * `SqliteIdempotencyRecord` map the same table there). The primary key (scope, principal, key) is the
  * lock: a claim is one insert that only one request can win.
  *
  * Register it with your DataSource (`entities: [IdempotencyRecord]`, or

@@ -6,7 +6,7 @@ export interface Statement {
   text: string;
 }
 
-/** The SQL of {@link TypeOrmIdempotencyStore}, one statement per operation. */
+/** The SQL of the PostgreSQL dialect, one statement per operation. */
 export interface Statements {
   /** The table, quoted and schema-qualified as in the statements. */
   table: string;

@@ -1,4 +1,4 @@
-import { IdempotencyStoreConnectionError } from '../../errors/idempotency-store-connection.error.js';
+import { IdempotencyStoreConnectionError } from '../../../errors/idempotency-store-connection.error.js';
 
 /** SQLSTATEs of a statement that lost a race and succeeds when run again. */
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
@@ -12,15 +12,9 @@ const SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENO
 /** What pg says when a connection broke, timed out in the pool, or was never there. */
 const CONNECTION_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end/i;
 
-/** Runs one statement again, up to `attempts` times, while it fails with a serialization failure or deadlock. */
-export async function retryingConflicts<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (error) {
-      if (attempt >= attempts || !RETRYABLE.has(codeOf(error))) throw classify(error);
-    }
-  }
+/** Whether a statement failed with a serialization failure or deadlock, and succeeds when run again. */
+export function isRetryable(error: unknown): boolean {
+  return RETRYABLE.has(codeOf(error));
 }
 
 /**

@@ -1,0 +1,2 @@
+/** PLACEHOLDER. */
+export class MysqlIdempotencyRecord {}
