@@ -28,7 +28,7 @@ export async function mysqlDescribe(): Promise<typeof describe> {
     await runAdminQuery('SELECT 1');
     return describe;
   } catch (error) {
-    throw new Error(`no MariaDB/MySQL server at ${MYSQL_LABEL} (set MYSQL_URL or start mariadb): ${(error as Error).message}`);
+    throw new Error(`no MariaDB/MySQL server at ${MYSQL_LABEL} (set MYSQL_URL or start mariadb): ${(error as Error).message}`, { cause: error });
   }
 }
 
