@@ -31,7 +31,7 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<IdempotencyModuleOptions>({ moduleName: 'Idempotency' })
   .setClassMethodName('forRoot')
-  .setExtras<IdempotencyModuleExtras>({ isGlobal: true, registerEntity: true }, (definition, extras) => ({
+  .setExtras<IdempotencyModuleExtras>({ isGlobal: true, registerEntity: true, entity: undefined }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
   }))
