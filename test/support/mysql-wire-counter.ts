@@ -1,0 +1,100 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { connectUpstream } from './tcp-proxy.js';
+
+/** A TCP proxy in front of MySQL/MariaDB that records what clients send, from {@link startMysqlWireCounter}. */
+export interface MysqlWireCounter {
+  /** `serverUrl` with its host and port replaced by the proxy's. */
+  readonly url: string;
+  /**
+   * One entry per command sent since the last {@link reset} that the server
+   * answers: the SQL of a `COM_QUERY` or `COM_STMT_PREPARE`,
+   * `(COM_STMT_EXECUTE <statement id>)`, or `(command 0x..)` for any other
+   * (a ping, a reset), so no round trip goes unseen.
+   */
+  readonly roundTrips: readonly string[];
+  /** Forgets the round trips recorded so far. */
+  reset(): void;
+  /** Stops listening and closes every proxied connection. */
+  close(): Promise<void>;
+}
+
+const COM_QUIT = 0x01;
+const COM_QUERY = 0x03;
+const COM_STMT_PREPARE = 0x16;
+const COM_STMT_EXECUTE = 0x17;
+const COM_STMT_SEND_LONG_DATA = 0x18;
+const COM_STMT_CLOSE = 0x19;
+
+/** Commands the server does not answer: not round trips. */
+const UNANSWERED = new Set([COM_QUIT, COM_STMT_SEND_LONG_DATA, COM_STMT_CLOSE]);
+
+/**
+ * Starts a proxy on 127.0.0.1 that forwards every byte between its clients
+ * and the server at `serverUrl`, and reads the client side of the MySQL
+ * protocol: each packet is a 3-byte length, a sequence id, a payload. A
+ * command starts a new exchange, so it is the only client packet with
+ * sequence id 0 (the handshake response is 1, later auth packets higher,
+ * the rest of a packet over 16 MiB follows with 1, 2...). Each command is
+ * recorded when its first bytes reach the proxy, before the server sees it.
+ *
+ * This counts what really goes over the wire, whatever driver, ORM or
+ * library issued it. Use a connection without TLS or compression.
+ */
+export async function startMysqlWireCounter(serverUrl: string): Promise<MysqlWireCounter> {
+  const target = new URL(serverUrl);
+  target.port ||= '3306';
+  const roundTrips: string[] = [];
+  const sockets = new Set<Socket>();
+
+  const proxy = createServer((client) => {
+    const server = connectUpstream(client, target, sockets);
+    const parse = clientPacketParser((command) => roundTrips.push(command));
+    client.on('data', (chunk: Buffer) => {
+      parse(chunk);
+      server.write(chunk);
+    });
+    server.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    proxy.once('error', reject);
+    proxy.listen(0, '127.0.0.1', resolve);
+  });
+
+  const url = new URL(serverUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String((proxy.address() as AddressInfo).port);
+  return {
+    url: url.toString(),
+    roundTrips,
+    reset: () => void roundTrips.splice(0),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
+}
+
+/** A parser of one connection's client stream; calls `onCommand` for each answered command. */
+function clientPacketParser(onCommand: (command: string) => void): (chunk: Buffer) => void {
+  let buffered = Buffer.alloc(0);
+  return (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 4) {
+      const length = buffered.readUIntLE(0, 3);
+      if (buffered.length < 4 + length) return;
+      const sequenceId = buffered[3];
+      const payload = buffered.subarray(4, 4 + length);
+      buffered = buffered.subarray(4 + length);
+      if (sequenceId !== 0 || length === 0 || UNANSWERED.has(payload[0])) continue;
+      onCommand(describeCommand(payload));
+    }
+  };
+}
+
+function describeCommand(payload: Buffer): string {
+  const command = payload[0];
+  if (command === COM_QUERY || command === COM_STMT_PREPARE) return payload.toString('utf8', 1).trim();
+  if (command === COM_STMT_EXECUTE) return `(COM_STMT_EXECUTE ${payload.readUInt32LE(1)})`;
+  return `(command 0x${command.toString(16).padStart(2, '0')})`;
+}
