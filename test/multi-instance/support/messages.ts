@@ -46,14 +46,17 @@ export interface WorkerEnv {
    */
   POOL_CONNECTION_TIMEOUT_MS?: string;
   /**
-   * The idempotency store: `redis` for a `RedisIdempotencyStore` on `REDIS_URL`
+   * The idempotency store: `redis` for a `RedisIdempotencyStore` on `REDIS_URL`,
+   * `mysql` for the TypeORM store on a MySQL/MariaDB DataSource at `MYSQL_URL`
    * (side effects stay in PostgreSQL); unset or `typeorm`: the default TypeORM store.
    */
-  STORE?: 'typeorm' | 'redis';
+  STORE?: 'typeorm' | 'redis' | 'mysql';
   /** Redis URL of the `redis` store, e.g. `redis://127.0.0.1:6379`. */
   REDIS_URL?: string;
   /** Key prefix of the `redis` store; unset: the store's default (`idempotency:`). */
   REDIS_PREFIX?: string;
+  /** Database URL of the `mysql` store, e.g. `mysql://root@127.0.0.1:3306/test_1`; the table exists. */
+  MYSQL_URL?: string;
 }
 
 /** Body of `GET /stats`: how often each handler ran in one process. */

@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { IdempotencyModule, IdempotencyRecord } from '../../../lib/index.js';
 import { EffectsController } from './effects.controller.js';
 import { IpcGate } from './ipc.js';
+import { mysqlStore, type MysqlStoreOptions } from './mysql-store.js';
 import { guardNewConnections } from './pg-connect-guard.js';
 import { redisStore, type RedisStoreOptions } from './redis-store.js';
 import { SweepLog } from './sweep-log.js';
@@ -21,6 +22,13 @@ export interface PoolOptions {
   max?: number;
   connectionTimeoutMillis?: number;
 }
+
+/**
+ * Where an instance keeps its records when not in the default TypeORM store
+ * on PostgreSQL: a `RedisIdempotencyStore`, or the TypeORM store on a
+ * MySQL/MariaDB DataSource of its own.
+ */
+export type WorkerStoreOptions = ({ type: 'redis' } & RedisStoreOptions) | ({ type: 'mysql' } & MysqlStoreOptions);
 
 /** Stands in for authentication: `X-User: alice` makes `req.user = { id: 'alice' }`. */
 @Injectable()
@@ -35,7 +43,7 @@ class HeaderUserGuard implements CanActivate {
 
 /**
  * One app instance: the library on the shared PostgreSQL, as users deploy it;
- * or, with `redis`, on a Redis store (side effects stay in PostgreSQL).
+ * or, with `store`, on Redis or MySQL/MariaDB (side effects stay in PostgreSQL).
  */
 @Module({})
 export class WorkerModule implements OnModuleInit {
@@ -48,26 +56,29 @@ export class WorkerModule implements OnModuleInit {
   /**
    * @param pool options of the app's pg pool (TypeORM's `extra`), e.g. a small
    *   `max` to make app queries queue for connections; pg's defaults when empty.
-   * @param redis when set, the idempotency store is a `RedisIdempotencyStore`
-   *   there (its client closed on shutdown); unset: the default TypeORM store.
+   * @param store when set, where the records live: a `RedisIdempotencyStore`
+   *   (its client closed on shutdown), or the TypeORM store on a `mysql`
+   *   DataSource; unset: the default TypeORM store on PostgreSQL.
    */
   static forRoot(
     url: string,
     lockTimeout: number,
     sweepInterval?: number,
     pool: PoolOptions = {},
-    redis?: RedisStoreOptions,
+    store?: WorkerStoreOptions,
   ): DynamicModule {
-    const store = redis ? redisStore(redis) : undefined;
+    const redis = store?.type === 'redis' ? redisStore(store) : undefined;
+    const mysql = store?.type === 'mysql' ? mysqlStore(store) : undefined;
     return {
       module: WorkerModule,
       imports: [
         // The test creates the tables; instances never synchronize the schema.
         TypeOrmModule.forRoot({ type: 'postgres', url, entities: [IdempotencyRecord], synchronize: false, extra: pool }),
-        IdempotencyModule.forRoot({ lockTimeout, sweepInterval, ...(store && { store: store.store }) }),
+        ...(mysql?.imports ?? []),
+        IdempotencyModule.forRoot({ lockTimeout, sweepInterval, ...(redis && { store: redis.store }), ...mysql?.options }),
       ],
       controllers: [EffectsController],
-      providers: [IpcGate, SweepLog, { provide: APP_GUARD, useClass: HeaderUserGuard }, ...(store?.providers ?? [])],
+      providers: [IpcGate, SweepLog, { provide: APP_GUARD, useClass: HeaderUserGuard }, ...(redis?.providers ?? [])],
     };
   }
 }
