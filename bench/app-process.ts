@@ -15,20 +15,21 @@ export class AppProcess {
 
   /**
    * Forks the app in `mode` on `databaseUrl` and waits until it listens.
-   * `redis` (for `library-redis`): the server and the key prefix of its store.
+   * `storeEnv` (for `library-redis` and `library-mariadb`): where its store
+   * keeps the records (`APP_ENV.redisUrl` and `redisPrefix`, or `mysqlUrl`).
    */
   static async start(
     mode: AppMode,
     databaseUrl: string,
     poolSize: number,
-    redis?: { url: string; prefix: string },
+    storeEnv: NodeJS.ProcessEnv = {},
   ): Promise<AppProcess> {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       [APP_ENV.mode]: mode,
       [APP_ENV.databaseUrl]: databaseUrl,
       [APP_ENV.poolSize]: String(poolSize),
-      ...(redis && { [APP_ENV.redisUrl]: redis.url, [APP_ENV.redisPrefix]: redis.prefix }),
+      ...storeEnv,
     };
     const child = fork(APP_MAIN, [], {
       env,

@@ -13,12 +13,14 @@ export interface Machine {
   postgres: string;
   /** `redis_version` of the Redis server, when the `redis-*` scenarios ran. */
   redis?: string;
+  /** `VERSION()` of the MariaDB server, when the `mariadb-*` scenarios ran. */
+  mariadb?: string;
   /** 1-minute load average when the run started: other work on the machine skews absolute numbers. */
   loadAverageAtStart: number;
 }
 
 /** The machine this process runs on, with the versions of the servers the run uses. */
-export function describeMachine(postgresVersion: string, redisVersion?: string): Machine {
+export function describeMachine(postgresVersion: string, redisVersion?: string, mariadbVersion?: string): Machine {
   return {
     cpus: os.availableParallelism(),
     cpuModel: cpuModel(),
@@ -27,6 +29,7 @@ export function describeMachine(postgresVersion: string, redisVersion?: string):
     node: process.version,
     postgres: postgresVersion,
     ...(redisVersion && { redis: redisVersion }),
+    ...(mariadbVersion && { mariadb: mariadbVersion }),
     loadAverageAtStart: os.loadavg()[0],
   };
 }

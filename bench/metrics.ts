@@ -26,8 +26,9 @@ export interface ScenarioResult {
   durationSeconds: number;
   errors: number;
   /**
-   * Statements per request, counted at pg's `Client#query` in the app:
-   * `total`, the handler's own insert, and the rest (`idempotency`).
+   * Statements per request, counted at pg's `Client#query` in the app (and
+   * at mysql2's `Connection#query`/`#execute` in `mariadb-*`): `total`, the
+   * handler's own insert, and the rest (`idempotency`).
    */
   statementsPerRequest: { total: number; handler: number; idempotency: number };
   /** Redis commands per request, counted at the `sendCommand` of the app's ioredis client (0 without Redis). */
@@ -36,7 +37,10 @@ export interface ScenarioResult {
   appRequests: number;
   /** CPU time (user + system) of the app process per request, in ms. */
   appCpuMsPerRequest: number;
-  /** CPU time of the PostgreSQL backends serving the app per request, in ms (`null` when not readable). */
+  /**
+   * CPU time of the database server processes serving the app per request, in ms: its PostgreSQL backends, and
+   * in `mariadb-*` its MariaDB connection threads too (`null` when not readable).
+   */
   databaseCpuMsPerRequest: number | null;
   /** App RSS in MB: after the first warm-up, at the end, and the peak sampled over the process's life. */
   rssMb: { afterWarmup: number; end: number; peak: number };

@@ -37,7 +37,9 @@ export const USAGE = `Usage: npm run bench -- [options]
 
 PostgreSQL: DATABASE_URL when set, else a throwaway server like the tests'.
 Redis (the redis-* scenarios): REDIS_URL when set, else redis://127.0.0.1:6379;
-when it does not answer, the redis-* scenarios are skipped with one line saying why.`;
+when it does not answer, the redis-* scenarios are skipped with one line saying why.
+MariaDB (the mariadb-* scenarios): MYSQL_URL when set, else mysql://root@127.0.0.1:3306
+(a database per app, dropped at the end); skipped the same way when it does not answer.`;
 
 export function parseOptions(args: string[]): BenchOptions {
   const { values } = parseArgs({

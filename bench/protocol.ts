@@ -2,13 +2,17 @@
 
 /**
  * Which `POST /orders` the app serves: `library` with the module's default
- * store (TypeORM on PostgreSQL), `library-redis` with `RedisIdempotencyStore`.
+ * store (TypeORM on PostgreSQL), `library-redis` with `RedisIdempotencyStore`,
+ * `library-mariadb` with the TypeORM store on a MariaDB DataSource.
  */
-export type AppMode = 'baseline' | 'hand-rolled' | 'library' | 'library-redis';
+export type AppMode = 'baseline' | 'hand-rolled' | 'library' | 'library-redis' | 'library-mariadb';
 
 /** What the app counted since it started. */
 export interface AppStats {
-  /** Statements sent to PostgreSQL (calls of pg's `Client#query`). */
+  /**
+   * Statements sent to PostgreSQL (calls of pg's `Client#query`), and in
+   * `library-mariadb` to MariaDB too (calls of mysql2's `Connection#query` and `#execute`).
+   */
   statements: number;
   /** Of those, the handler's own insert. */
   handlerStatements: number;
@@ -43,4 +47,6 @@ export const APP_ENV = {
   redisUrl: 'BENCH_REDIS_URL',
   /** `library-redis` only: the key prefix of the app's store, its own in this run. */
   redisPrefix: 'BENCH_REDIS_PREFIX',
+  /** `library-mariadb` only: the MariaDB database of the app's store, its own in this run. */
+  mysqlUrl: 'BENCH_MYSQL_URL',
 } as const;

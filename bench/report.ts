@@ -23,6 +23,9 @@ const RATIOS: { of: string; to: string; target?: number }[] = [
   { of: 'redis-first', to: 'hand-rolled' },
   { of: 'redis-first', to: 'baseline' },
   { of: 'redis-replay', to: 'baseline' },
+  { of: 'mariadb-first', to: 'hand-rolled' },
+  { of: 'mariadb-first', to: 'baseline' },
+  { of: 'mariadb-replay', to: 'baseline' },
 ];
 
 /** The ratios whose two scenarios both ran. */

@@ -4,10 +4,11 @@ import { openBenchDatabase } from './database.js';
 import { describeMachine } from './machine.js';
 import { parseOptions } from './options.js';
 import { formatProfile, summarizeProfiles } from './profile.js';
-import { openBenchRedis, REDIS_LABEL, type BenchRedis } from './redis.js';
+import { MYSQL_LABEL, openBenchMariadb } from './mariadb.js';
+import { openBenchRedis, REDIS_LABEL } from './redis.js';
 import { formatTables, ratios, writeJson } from './report.js';
 import { ScenarioRun } from './scenario-runner.js';
-import { usesRedis, type Scenario } from './scenarios.js';
+import { usesMariadb, usesRedis, type Scenario } from './scenarios.js';
 
 /**
  * `npm run bench`: measures each scenario against its own app process, the
@@ -23,24 +24,51 @@ async function main(): Promise<void> {
   if (options.cpuProf) await mkdir(profileDir, { recursive: true });
   const window = options.duration / options.rounds;
 
-  const { scenarios, redis, redisSkipped } = await openRedisFor(options.scenarios);
+  const redisFor = await openServerFor(options.scenarios, usesRedis, {
+    name: 'Redis',
+    open: openBenchRedis,
+    hint: 'Set REDIS_URL or start redis-server',
+  });
+  const mariadbFor = await openServerFor(redisFor.scenarios, usesMariadb, {
+    name: 'MariaDB',
+    open: openBenchMariadb,
+    hint: 'Set MYSQL_URL or start mariadb',
+  }).catch(async (error: unknown) => {
+    await redisFor.server?.close();
+    throw error;
+  });
+  const { scenarios } = mariadbFor;
+  const [redis, mariadb] = [redisFor.server, mariadbFor.server];
+  const closeStores = async () => {
+    try {
+      await redis?.close();
+    } finally {
+      await mariadb?.close();
+    }
+  };
   progress('Starting PostgreSQL...');
   const database = await openBenchDatabase().catch(async (error: unknown) => {
-    await redis?.close();
+    await closeStores();
     throw error;
   });
   const runs: ScenarioRun[] = [];
   try {
-    const machine = describeMachine(database.serverVersion, redis?.serverVersion);
+    const machine = describeMachine(database.serverVersion, redis?.serverVersion, mariadb?.serverVersion);
     progress(
       `PostgreSQL ${database.serverVersion} (${database.origin}); ` +
         (redis ? `Redis ${redis.serverVersion} (${REDIS_LABEL}); ` : '') +
+        (mariadb ? `MariaDB ${mariadb.serverVersion} (${MYSQL_LABEL}); ` : '') +
         `${options.connections} connections, pool ${options.pool}; ` +
         `${options.rounds} rounds of ${window.toFixed(1)} s per scenario, ${options.warmup} s warm-up each`,
     );
-    for (const scenario of scenarios) {
-      runs.push(await ScenarioRun.start(scenario, database, { connections: options.connections, pool: options.pool }, redis));
-    }
+    // The apps boot together (nothing is measured yet): the run spends less time waiting for them.
+    const load = { connections: options.connections, pool: options.pool };
+    const started = await Promise.allSettled(
+      scenarios.map((scenario) => ScenarioRun.start(scenario, database, load, { redis, mariadb })),
+    );
+    for (const result of started) if (result.status === 'fulfilled') runs.push(result.value);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     const profiles = new Map<ScenarioRun, string[]>(runs.map((run) => [run, []]));
     for (let round = 0; round < options.rounds; round++) {
       // Rotate the order so that no scenario always follows the same one.
@@ -68,14 +96,16 @@ async function main(): Promise<void> {
       connections: options.connections,
       poolSize: options.pool,
       postgres: database.origin,
-      redis: redis ? REDIS_LABEL : (redisSkipped ?? 'not used'),
+      redis: redis ? REDIS_LABEL : (redisFor.skipped ?? 'not used'),
+      mariadb: mariadb ? MYSQL_LABEL : (mariadbFor.skipped ?? 'not used'),
     };
     const report = { startedAt, machine, settings, scenarios: results, ratios: computed };
     const file = await writeJson(options.out, report);
     console.log(`\n${formatTables(results, computed)}\n`);
     console.log(
       `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, ${machine.os}; ` +
-        `Node ${machine.node}; PostgreSQL ${machine.postgres}${machine.redis ? `; Redis ${machine.redis}` : ''}. ` +
+        `Node ${machine.node}; PostgreSQL ${machine.postgres}${machine.redis ? `; Redis ${machine.redis}` : ''}` +
+        `${machine.mariadb ? `; MariaDB ${machine.mariadb}` : ''}. ` +
         `Load average at start: ${machine.loadAverageAtStart.toFixed(2)}.`,
     );
     console.log(`JSON: ${file}`);
@@ -83,32 +113,42 @@ async function main(): Promise<void> {
   } finally {
     for (const run of runs) await run.stop();
     try {
-      await redis?.close();
+      await closeStores();
     } finally {
       await database.close();
     }
   }
 }
 
+/** A server that some scenarios need (Redis, MariaDB): how to open it, and what to say when it does not answer. */
+interface OptionalServer<T> {
+  name: string;
+  open: () => Promise<T>;
+  /** How to make it answer, e.g. `Set REDIS_URL or start redis-server`. */
+  hint: string;
+}
+
 /**
- * Opens Redis when a selected scenario needs it. When Redis does not answer,
- * prints one line saying which rows are skipped and why, and leaves those
- * scenarios out: the others still run. Throws when none would be left.
+ * Opens `server` when a selected scenario `needs` it. When it does not
+ * answer, prints one line saying which rows are skipped and why, and leaves
+ * those scenarios out: the others still run. Throws when none would be left.
  */
-async function openRedisFor(
+async function openServerFor<T>(
   selected: Scenario[],
-): Promise<{ scenarios: Scenario[]; redis?: BenchRedis; redisSkipped?: string }> {
-  const needRedis = selected.filter(usesRedis);
-  if (needRedis.length === 0) return { scenarios: selected };
+  needs: (scenario: Scenario) => boolean,
+  server: OptionalServer<T>,
+): Promise<{ scenarios: Scenario[]; server?: T; skipped?: string }> {
+  const needing = selected.filter(needs);
+  if (needing.length === 0) return { scenarios: selected };
   try {
-    return { scenarios: selected, redis: await openBenchRedis() };
+    return { scenarios: selected, server: await server.open() };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    const names = needRedis.map((s) => s.name).join(', ');
-    console.log(`Redis rows skipped (${names}): ${reason}. Set REDIS_URL or start redis-server to include them.`);
-    const scenarios = selected.filter((s) => !usesRedis(s));
-    if (scenarios.length === 0) throw new Error('Nothing to run: every selected scenario needs Redis.', { cause: error });
-    return { scenarios, redisSkipped: `skipped: ${reason}` };
+    const names = needing.map((s) => s.name).join(', ');
+    console.log(`${server.name} rows skipped (${names}): ${reason}. ${server.hint} to include them.`);
+    const scenarios = selected.filter((s) => !needs(s));
+    if (scenarios.length === 0) throw new Error(`Nothing to run: every selected scenario needs ${server.name}.`, { cause: error });
+    return { scenarios, skipped: `skipped: ${reason}` };
   }
 }
 

@@ -3,9 +3,11 @@ import { AppProcess } from './app-process.js';
 import { withApplicationName, type BenchDatabase } from './database.js';
 import { runLoad } from './load.js';
 import { scenarioResult, type ScenarioResult, type Window } from './metrics.js';
+import type { BenchMariadb } from './mariadb.js';
+import { APP_ENV } from './protocol.js';
 import type { BenchRedis } from './redis.js';
-import { usesRedis, type Scenario } from './scenarios.js';
-import { cpuDelta } from './server-cpu.js';
+import { usesMariadb, usesRedis, type Scenario } from './scenarios.js';
+import { cpuDelta, mergeCpu } from './server-cpu.js';
 
 const applicationName = (scenario: Scenario) => `bench ${scenario.name}`;
 
@@ -18,18 +20,26 @@ export interface LoadSettings {
   pool: number;
 }
 
-/** The Redis keys of one app: the server, and the key prefix of the app's store. */
-interface RedisKeys {
-  redis: BenchRedis;
-  prefix: string;
+/** The servers of the stores outside PostgreSQL, when the run uses them. */
+export interface StoreServers {
+  redis?: BenchRedis;
+  mariadb?: BenchMariadb;
+}
+
+/** Where the store of a `redis-*` or `mariadb-*` app keeps its records: the app's settings, and how to empty it. */
+interface OwnStore {
+  env: NodeJS.ProcessEnv;
+  clear(): Promise<void>;
+  /** CPU so far of the store's server processes serving the app, when it is a database (see `serverCpuMs`). */
+  serverCpuMs?(): Promise<Map<number, number> | undefined>;
 }
 
 /**
  * One scenario with its own app process, measured in one or more windows
  * (interleaved with the other scenarios' by the caller), each from a clean
- * slate: empty tables (and no Redis keys for a `redis-*` app), the scenario's
- * preparation, a warm-up, then the measured load with the app's counters read
- * before and after it.
+ * slate: empty tables (and an empty store for a `redis-*` or `mariadb-*`
+ * app), the scenario's preparation, a warm-up, then the measured load with
+ * the app's counters read before and after it.
  */
 export class ScenarioRun {
   private readonly windows: Window[] = [];
@@ -40,29 +50,26 @@ export class ScenarioRun {
     private readonly app: AppProcess,
     private readonly database: BenchDatabase,
     private readonly settings: LoadSettings,
-    private readonly redisKeys?: RedisKeys,
+    private readonly store?: OwnStore,
   ) {
     this.nextKey = scenario.keys(settings.connections);
   }
 
   /**
    * Starts the app of `scenario`; its connections are named after the
-   * scenario. A `redis-*` app needs `redis`, and gets a key prefix of its own.
+   * scenario. A `redis-*` app needs `servers.redis`, and gets a key prefix of
+   * its own; a `mariadb-*` app needs `servers.mariadb`, and gets a database of its own.
    */
   static async start(
     scenario: Scenario,
     database: BenchDatabase,
     settings: LoadSettings,
-    redis?: BenchRedis,
+    servers: StoreServers = {},
   ): Promise<ScenarioRun> {
     const url = withApplicationName(database.url, applicationName(scenario));
-    if (!usesRedis(scenario)) {
-      return new ScenarioRun(scenario, await AppProcess.start(scenario.mode, url, settings.pool), database, settings);
-    }
-    if (!redis) throw new Error(`the ${scenario.name} scenario needs Redis`);
-    const keys = { redis, prefix: redis.prefixFor(scenario.name) };
-    const app = await AppProcess.start(scenario.mode, url, settings.pool, { url: redis.url, prefix: keys.prefix });
-    return new ScenarioRun(scenario, app, database, settings, keys);
+    const store = await ownStoreOf(scenario, servers);
+    const app = await AppProcess.start(scenario.mode, url, settings.pool, store?.env);
+    return new ScenarioRun(scenario, app, database, settings, store);
   }
 
   private get applicationName(): string {
@@ -75,14 +82,14 @@ export class ScenarioRun {
    */
   async measure(warmup: number, duration: number, profileFile?: string): Promise<Window> {
     await this.database.reset();
-    await this.redisKeys?.redis.clear(this.redisKeys.prefix);
+    await this.store?.clear();
     await this.scenario.prepare?.(this.app.port);
     const load = { port: this.app.port, connections: this.settings.connections, nextKey: this.nextKey };
     if (warmup > 0) await runLoad({ ...load, duration: warmup });
     await sleep(SETTLE_MS);
 
     const before = await this.app.stats();
-    const serverCpuBefore = await this.database.serverCpuMs(this.applicationName);
+    const serverCpuBefore = await this.serverCpuMs();
     if (profileFile) await this.app.startProfile();
     const measured = await runLoad({ ...load, duration });
     await sleep(SETTLE_MS);
@@ -91,10 +98,16 @@ export class ScenarioRun {
       load: measured,
       before,
       after: await this.app.stats(),
-      serverCpuMs: cpuDelta(serverCpuBefore, await this.database.serverCpuMs(this.applicationName)),
+      serverCpuMs: cpuDelta(serverCpuBefore, await this.serverCpuMs()),
     };
     this.windows.push(window);
     return window;
+  }
+
+  /** CPU so far of the database servers serving the app: its PostgreSQL backends, and its MariaDB threads in `mariadb-*`. */
+  private async serverCpuMs(): Promise<Map<number, number> | undefined> {
+    const postgres = await this.database.serverCpuMs(this.applicationName);
+    return this.store?.serverCpuMs ? mergeCpu(postgres, await this.store.serverCpuMs()) : postgres;
   }
 
   /** The figures over every window so far. */
@@ -105,4 +118,19 @@ export class ScenarioRun {
   async stop(): Promise<void> {
     await this.app.stop();
   }
+}
+
+/** The store of a `redis-*` or `mariadb-*` app, made for it; `undefined` for the others. */
+async function ownStoreOf(scenario: Scenario, { redis, mariadb }: StoreServers): Promise<OwnStore | undefined> {
+  if (usesRedis(scenario)) {
+    if (!redis) throw new Error(`the ${scenario.name} scenario needs Redis`);
+    const prefix = redis.prefixFor(scenario.name);
+    return { env: { [APP_ENV.redisUrl]: redis.url, [APP_ENV.redisPrefix]: prefix }, clear: () => redis.clear(prefix) };
+  }
+  if (usesMariadb(scenario)) {
+    if (!mariadb) throw new Error(`the ${scenario.name} scenario needs MariaDB`);
+    const url = await mariadb.createDatabase();
+    return { env: { [APP_ENV.mysqlUrl]: url }, clear: () => mariadb.clear(url), serverCpuMs: () => mariadb.serverCpuMs(url) };
+  }
+  return undefined;
 }

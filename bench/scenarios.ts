@@ -13,11 +13,14 @@ export interface Scenario {
   keys: (connections: number) => () => string;
 }
 
-/** How many completed keys `library-replay` and `redis-replay` cycle through. */
+/** How many completed keys `library-replay`, `redis-replay` and `mariadb-replay` cycle through. */
 const REPLAY_KEYS = 1000;
 
 /** Whether the app of `scenario` needs Redis (the `redis-*` rows). */
 export const usesRedis = (scenario: Scenario): boolean => scenario.mode === 'library-redis';
+
+/** Whether the app of `scenario` needs MariaDB (the `mariadb-*` rows). */
+export const usesMariadb = (scenario: Scenario): boolean => scenario.mode === 'library-mariadb';
 
 const newKeyEach = (prefix: string) => () => {
   let n = 0;
@@ -60,6 +63,18 @@ export const SCENARIOS: Scenario[] = [
     mode: 'library-redis',
     summary: `@Idempotent() on RedisIdempotencyStore, retries of ${REPLAY_KEYS} completed keys`,
     ...replayOf('redis-replay'),
+  },
+  {
+    name: 'mariadb-first',
+    mode: 'library-mariadb',
+    summary: '@Idempotent() on TypeOrmIdempotencyStore on MariaDB, a new key on every request',
+    keys: newKeyEach('mariadb-first'),
+  },
+  {
+    name: 'mariadb-replay',
+    mode: 'library-mariadb',
+    summary: `@Idempotent() on TypeOrmIdempotencyStore on MariaDB, retries of ${REPLAY_KEYS} completed keys`,
+    ...replayOf('mariadb-replay'),
   },
 ];
 

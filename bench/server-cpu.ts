@@ -6,9 +6,20 @@ import { readFile } from 'node:fs/promises';
  * `undefined` when it cannot be read, or when a pid is not a `postgres`
  * process of this machine (the server is on another host).
  */
-export async function postgresCpuMs(pids: number[]): Promise<Map<number, number> | undefined> {
+export function postgresCpuMs(pids: number[]): Promise<Map<number, number> | undefined> {
+  return serverCpuMs(pids, 'postgres');
+}
+
+/**
+ * CPU time so far of each of `ids` (processes, or threads: /proc/<tid>
+ * reads one thread), in ms, read from /proc/<id>/schedstat (nanoseconds on a
+ * CPU). An id that exited in the meantime is left out. `undefined` when it
+ * cannot be read, or when an id is not a `command` process or thread of this
+ * machine (the server is on another host).
+ */
+export async function serverCpuMs(ids: number[], command: string): Promise<Map<number, number> | undefined> {
   const cpu = new Map<number, number>();
-  for (const pid of pids) {
+  for (const pid of ids) {
     let comm: string;
     let schedstat: string;
     try {
@@ -20,14 +31,14 @@ export async function postgresCpuMs(pids: number[]): Promise<Map<number, number>
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (await readable('/proc/self/schedstat'))) continue;
       return undefined;
     }
-    if (comm.trim() !== 'postgres') return undefined;
+    if (comm.trim() !== command) return undefined;
     cpu.set(pid, Number(schedstat.split(' ')[0]) / 1e6);
   }
   return cpu;
 }
 
 /**
- * CPU ms spent between two {@link postgresCpuMs} readings (a process that
+ * CPU ms spent between two {@link serverCpuMs} readings (a process that
  * started in between counts whole), or `undefined`.
  */
 export function cpuDelta(before?: Map<number, number>, after?: Map<number, number>): number | undefined {
@@ -42,4 +53,9 @@ async function readable(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** Both readings as one (ids are unique on one machine), or `undefined` when either is. */
+export function mergeCpu(a?: Map<number, number>, b?: Map<number, number>): Map<number, number> | undefined {
+  return a && b ? new Map([...a, ...b]) : undefined;
 }

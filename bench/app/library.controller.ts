@@ -3,8 +3,9 @@ import { Idempotent } from '../../lib/index.js';
 import { OrdersRepository, type Order, type OrderInput } from './orders.repository.js';
 
 /**
- * `library-*` and `redis-*`: the same handler under `@Idempotent()` with the
- * module's defaults (the store aside: TypeORM's, or Redis's in `library-redis`).
+ * `library-*`, `redis-*` and `mariadb-*`: the same handler under
+ * `@Idempotent()` with the module's defaults (the store aside: TypeORM's on
+ * PostgreSQL, Redis's in `library-redis`, TypeORM's on MariaDB in `library-mariadb`).
  */
 @Controller('orders')
 export class LibraryOrdersController {

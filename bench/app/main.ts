@@ -23,7 +23,11 @@ async function main(): Promise<void> {
   // Closed by app.close() (a shutdown hook): the app owns its client.
   const redis =
     mode === 'library-redis' ? new RedisConnection(process.env[APP_ENV.redisUrl]!, process.env[APP_ENV.redisPrefix]!) : undefined;
-  const module = BenchAppModule.forRoot(mode, process.env[APP_ENV.databaseUrl]!, Number(process.env[APP_ENV.poolSize]), redis);
+  const mysqlUrl = mode === 'library-mariadb' ? process.env[APP_ENV.mysqlUrl] : undefined;
+  // Loaded in this mode only: the other apps never load mysql2.
+  if (mysqlUrl) (await import('./mysql-statement-counter.js')).countMysqlStatements(statements);
+  const stores = { redis, mysqlUrl };
+  const module = BenchAppModule.forRoot(mode, process.env[APP_ENV.databaseUrl]!, Number(process.env[APP_ENV.poolSize]), stores);
   const app = await NestFactory.create(module, new ExpressAdapter(), { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
 
