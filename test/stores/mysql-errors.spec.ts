@@ -5,12 +5,12 @@ import { mysqlServerOf } from '../../lib/stores/typeorm/mysql/mysql-server.js';
 
 describe('MySQL dialect: pure parts', () => {
   it.each([
-    ['10.11.19-MariaDB-0+deb12u1', { mariadb: true, insertReturning: true }],
-    ['10.5.0-MariaDB', { mariadb: true, insertReturning: true }],
-    ['11.4.2-MariaDB-log', { mariadb: true, insertReturning: true }],
-    ['10.4.32-MariaDB', { mariadb: true, insertReturning: false }],
-    ['8.4.3', { mariadb: false, insertReturning: false }],
-    ['9.1.0-commercial', { mariadb: false, insertReturning: false }],
+    ['10.11.19-MariaDB-0+deb12u1', { insertReturning: true }],
+    ['10.5.0-MariaDB', { insertReturning: true }],
+    ['11.4.2-MariaDB-log', { insertReturning: true }],
+    ['10.4.32-MariaDB', { insertReturning: false }],
+    ['8.4.3', { insertReturning: false }],
+    ['9.1.0-commercial', { insertReturning: false }],
   ])('reads the server of VERSION() %s', (version, server) => {
     expect(mysqlServerOf(version)).toEqual(server);
   });

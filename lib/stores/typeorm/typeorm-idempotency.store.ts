@@ -23,8 +23,8 @@ export type { TypeOrmIdempotencyStoreOptions } from './typeorm-idempotency-store
  * so instances with skewed clocks agree on leases and expiry.
  *
  * Round trips: PostgreSQL and MariaDB answer a first execution in two
- * (claim, complete) and a replay in one; MySQL, without `INSERT ... RETURNING`,
- * needs one more per claim. On PostgreSQL and MySQL/MariaDB, lease
+ * (claim, complete) and a replay in one, SQLite in as many statements in the
+ * process; MySQL, without `INSERT ... RETURNING`, needs one more per claim. On PostgreSQL and MySQL/MariaDB, lease
  * renewals, completions and releases go to a small pool of the store's own,
  * so a busy application pool cannot make a live request lose its lease.
  * Deadlocks and serialization failures are retried; connection failures are

@@ -2,17 +2,14 @@ import type { TypeOrmIdempotencyStoreOptions } from '../typeorm-idempotency-stor
 
 /** What the store needs to know of the server behind a DataSource. */
 export interface MysqlServer {
-  /** MariaDB (its `VERSION()` says so), else MySQL. */
-  mariadb: boolean;
   /** `INSERT ... RETURNING` (MariaDB 10.5 and later): a claim costs one round trip instead of two. */
   insertReturning: boolean;
 }
 
 /** The server of a `VERSION()` text, e.g. `10.11.6-MariaDB-0+deb12u1` or `8.4.3`. */
 export function mysqlServerOf(version: string): MysqlServer {
-  const mariadb = /mariadb/i.test(version);
   const [major = 0, minor = 0] = (/^(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
-  return { mariadb, insertReturning: mariadb && (major > 10 || (major === 10 && minor >= 5)) };
+  return { insertReturning: /mariadb/i.test(version) && (major > 10 || (major === 10 && minor >= 5)) };
 }
 
 /**
