@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { SharedDatabase } from './support/shared-database.js';
-import { effectOf, forceTakeover, isOriginal, isReplayOf, isRetryableProblem, retryWhileInFlight, until } from './support/traffic.js';
+import { crashMidHandler, effectOf, forceTakeover, isOriginal, isReplayOf, isRetryableProblem, retryWhileInFlight, until } from './support/traffic.js';
 import { Cluster } from './support/cluster.js';
 import type { HttpResult } from './support/http.js';
 
@@ -125,13 +125,7 @@ describe('multi-instance: leases (3 processes, one PostgreSQL, lockTimeout 1 s)'
   it('recovers a key whose instance was killed mid-handler: 409 while the lease lives, then one run that completes', async () => {
     const [a, b, c] = cluster.workers;
     const key = newKey('crash');
-    const first = a.request({ ...gated, key }).then(
-      () => 'answered',
-      () => 'no answer',
-    );
-    await a.arrived(key);
-    await a.crash(); // kill -9
-    expect(await first).toBe('no answer');
+    expect(await crashMidHandler(a, key)).toBe('no answer'); // kill -9 while its handler waits
 
     expect(isRetryableProblem(await b.request({ ...effects, key }), 409)).toBe(true);
     const { answer: retry } = await retryWhileInFlight((i) => (i % 2 ? b : c).request({ ...effects, key }), 100);

@@ -1,28 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import {
-  type ClaimRequest,
-  IdempotencyConfigurationError,
-  IdempotencyStoreConnectionError,
-  type IdempotencyRecordId,
-} from '../../lib/index.js';
+import { IdempotencyConfigurationError, IdempotencyStoreConnectionError } from '../../lib/index.js';
 import { withoutInsertReturning } from '../../lib/stores/typeorm/mysql/mysql-server.js';
 import { createMysqlDatabase, mysqlDescribe, type MysqlTestDatabase } from '../support/mariadb.js';
-import { MysqlStores, openMysqlDataSource } from '../support/mysql-stores.js';
+import { claimOf, ID, MysqlStores, openMysqlDataSource, RESPONSE } from '../support/mysql-stores.js';
 import { startMysqlWireCounter, type MysqlWireCounter } from '../support/mysql-wire-counter.js';
 
 const describeWithMysql = await mysqlDescribe();
-
-const ID: IdempotencyRecordId = { scope: 'POST /orders', principal: 'alice', key: 'key-1' };
-const claimOf = (id: IdempotencyRecordId, overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
-  ...id,
-  fingerprint: 'fp',
-  token: randomUUID(),
-  lockTimeout: 60_000,
-  ...overrides,
-});
-const RESPONSE = { status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('ok') };
 
 describeWithMysql('MySQL dialect on MariaDB', () => {
   let database: MysqlTestDatabase;

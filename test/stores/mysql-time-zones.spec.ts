@@ -1,22 +1,10 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { ClaimRequest, IdempotencyRecordId } from '../../lib/index.js';
 import { withoutInsertReturning } from '../../lib/stores/typeorm/mysql/mysql-server.js';
 import { createMysqlDatabase, mysqlDescribe, type MysqlTestDatabase } from '../support/mariadb.js';
-import { MysqlStores, mysql2WithSessionTimeZone, openMysqlDataSource } from '../support/mysql-stores.js';
+import { claimOf, ID, MysqlStores, mysql2WithSessionTimeZone, openMysqlDataSource, RESPONSE } from '../support/mysql-stores.js';
 
 const describeWithMysql = await mysqlDescribe();
-
-const ID: IdempotencyRecordId = { scope: 'POST /orders', principal: 'alice', key: 'key-1' };
-const claimOf = (id: IdempotencyRecordId, overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
-  ...id,
-  fingerprint: 'fp',
-  token: randomUUID(),
-  lockTimeout: 60_000,
-  ...overrides,
-});
-const RESPONSE = { status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('ok') };
 
 /**
  * Two DataSources whose sessions are 12 hours apart share the table: a

@@ -5,19 +5,11 @@ import {
   IdempotencyStoreConnectionError,
   SqliteIdempotencyRecord,
   TypeOrmIdempotencyStore,
-  type ClaimRequest,
   type IdempotencyRecordId,
   type StoredResponse,
 } from '../../lib/index.js';
-import { openSqlite, sqliteDirectory } from '../support/sqlite-databases.js';
+import { claimOf, ID, openSqlite, sqliteDirectory } from '../support/sqlite-databases.js';
 
-const ID: IdempotencyRecordId = { scope: 'POST /orders', principal: 'alice', key: 'key-1' };
-const claimOf = (id: IdempotencyRecordId, lockTimeout = 60_000, fingerprint = 'fp'): ClaimRequest => ({
-  ...id,
-  fingerprint,
-  token: randomUUID(),
-  lockTimeout,
-});
 const RESPONSE: StoredResponse = {
   status: 201,
   headers: { 'content-type': 'application/json', location: '/orders/1' },

@@ -1,21 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import {
-  IdempotencyStoreConnectionError,
-  TypeOrmIdempotencyStore,
-  type ClaimRequest,
-  type IdempotencyRecordId,
-} from '../../lib/index.js';
-import { openSqlite, sqliteDirectory, walFileOptions } from '../support/sqlite-databases.js';
-
-const ID: IdempotencyRecordId = { scope: 'POST /orders', principal: 'alice', key: 'key-1' };
-const claimOf = (id: IdempotencyRecordId, lockTimeout = 60_000, fingerprint = 'fp'): ClaimRequest => ({
-  ...id,
-  fingerprint,
-  token: randomUUID(),
-  lockTimeout,
-});
+import { IdempotencyStoreConnectionError, TypeOrmIdempotencyStore } from '../../lib/index.js';
+import { claimOf, ID, openSqlite, sqliteDirectory, walFileOptions } from '../support/sqlite-databases.js';
 
 describe('TypeOrmIdempotencyStore on one better-sqlite3 file, two connections (WAL)', () => {
   let directory: Awaited<ReturnType<typeof sqliteDirectory>>;

@@ -1,6 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import mysql from 'mysql2';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { MysqlIdempotencyRecord, TypeOrmIdempotencyStore, type TypeOrmIdempotencyStoreOptions } from '../../lib/index.js';
+import {
+  MysqlIdempotencyRecord,
+  TypeOrmIdempotencyStore,
+  type ClaimRequest,
+  type IdempotencyRecordId,
+  type TypeOrmIdempotencyStoreOptions,
+} from '../../lib/index.js';
+
+/** The record the MySQL store specs claim. */
+export const ID: IdempotencyRecordId = { scope: 'POST /orders', principal: 'alice', key: 'key-1' };
+
+/** A claim of `id` with a fresh token and a one-minute lease, as `overrides` do not say otherwise. */
+export const claimOf = (id: IdempotencyRecordId, overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
+  ...id,
+  fingerprint: 'fp',
+  token: randomUUID(),
+  lockTimeout: 60_000,
+  ...overrides,
+});
+
+/** A response the MySQL store specs complete records with. */
+export const RESPONSE = { status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('ok') };
 
 /** The DataSource types of TypeORM's MySQL driver. */
 export type MysqlType = 'mysql' | 'mariadb';

@@ -1,10 +1,7 @@
-import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { connectUpstream } from './tcp-proxy.js';
+import { startWireCounter, type ClientStreamParser, type WireCounter } from './wire-counter.js';
 
 /** A TCP proxy in front of MySQL/MariaDB that records what clients send, from {@link startMysqlWireCounter}. */
-export interface MysqlWireCounter {
-  /** `serverUrl` with its host and port replaced by the proxy's. */
-  readonly url: string;
+export interface MysqlWireCounter extends WireCounter {
   /**
    * One entry per command sent since the last {@link reset} that the server
    * answers: the SQL of a `COM_QUERY` or `COM_STMT_PREPARE`,
@@ -12,10 +9,6 @@ export interface MysqlWireCounter {
    * (a ping, a reset), so no round trip goes unseen.
    */
   readonly roundTrips: readonly string[];
-  /** Forgets the round trips recorded so far. */
-  reset(): void;
-  /** Stops listening and closes every proxied connection. */
-  close(): Promise<void>;
 }
 
 const COM_QUIT = 0x01;
@@ -41,42 +34,11 @@ const UNANSWERED = new Set([COM_QUIT, COM_STMT_SEND_LONG_DATA, COM_STMT_CLOSE]);
  * library issued it. Use a connection without TLS or compression.
  */
 export async function startMysqlWireCounter(serverUrl: string): Promise<MysqlWireCounter> {
-  const target = new URL(serverUrl);
-  target.port ||= '3306';
-  const roundTrips: string[] = [];
-  const sockets = new Set<Socket>();
-
-  const proxy = createServer((client) => {
-    const server = connectUpstream(client, target, sockets);
-    const parse = clientPacketParser((command) => roundTrips.push(command));
-    client.on('data', (chunk: Buffer) => {
-      parse(chunk);
-      server.write(chunk);
-    });
-    server.pipe(client);
-  });
-  await new Promise<void>((resolve, reject) => {
-    proxy.once('error', reject);
-    proxy.listen(0, '127.0.0.1', resolve);
-  });
-
-  const url = new URL(serverUrl);
-  url.hostname = '127.0.0.1';
-  url.port = String((proxy.address() as AddressInfo).port);
-  return {
-    url: url.toString(),
-    roundTrips,
-    reset: () => void roundTrips.splice(0),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        proxy.close(() => resolve());
-      }),
-  };
+  return startWireCounter(serverUrl, 3306, clientPacketParser);
 }
 
 /** A parser of one connection's client stream; calls `onCommand` for each answered command. */
-function clientPacketParser(onCommand: (command: string) => void): (chunk: Buffer) => void {
+function clientPacketParser(onCommand: (command: string) => void): ClientStreamParser {
   let buffered = Buffer.alloc(0);
   return (chunk) => {
     buffered = Buffer.concat([buffered, chunk]);

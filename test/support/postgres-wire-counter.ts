@@ -1,10 +1,7 @@
-import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { connectUpstream } from './tcp-proxy.js';
+import { startWireCounter, type ClientStreamParser, type WireCounter } from './wire-counter.js';
 
 /** A TCP proxy in front of PostgreSQL that records what clients send, from {@link startPostgresWireCounter}. */
-export interface PostgresWireCounter {
-  /** `serverUrl` with its host and port replaced by the proxy's. */
-  readonly url: string;
+export interface PostgresWireCounter extends WireCounter {
   /**
    * One entry per round trip sent since the last {@link reset}: a simple
    * query, or an extended-protocol query up to its `Sync`. The entry is the
@@ -12,10 +9,6 @@ export interface PostgresWireCounter {
    * prepared statement whose text was sent by an earlier round trip.
    */
   readonly roundTrips: readonly string[];
-  /** Forgets the round trips recorded so far. */
-  reset(): void;
-  /** Stops listening and closes every proxied connection. */
-  close(): Promise<void>;
 }
 
 // Request codes that a client sends instead of a startup message (no type byte).
@@ -36,37 +29,7 @@ const GSSENC_REQUEST = 80877104;
  * encrypted traffic).
  */
 export async function startPostgresWireCounter(serverUrl: string): Promise<PostgresWireCounter> {
-  const target = new URL(serverUrl);
-  const roundTrips: string[] = [];
-  const sockets = new Set<Socket>();
-
-  const proxy = createServer((client) => {
-    const server = connectUpstream(client, target, sockets);
-    const parse = frontendParser((sql) => roundTrips.push(sql));
-    client.on('data', (chunk: Buffer) => {
-      parse(chunk);
-      server.write(chunk);
-    });
-    server.pipe(client);
-  });
-  await new Promise<void>((resolve, reject) => {
-    proxy.once('error', reject);
-    proxy.listen(0, '127.0.0.1', resolve);
-  });
-
-  const url = new URL(serverUrl);
-  url.hostname = '127.0.0.1';
-  url.port = String((proxy.address() as AddressInfo).port);
-  return {
-    url: url.toString(),
-    roundTrips,
-    reset: () => void roundTrips.splice(0),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        proxy.close(() => resolve());
-      }),
-  };
+  return startWireCounter(serverUrl, 5432, frontendParser);
 }
 
 /**
@@ -75,7 +38,7 @@ export async function startPostgresWireCounter(serverUrl: string): Promise<Postg
  * text once (`Parse`) and later only its name (`Bind`): the parser remembers
  * the texts by name, so every round trip is reported with its SQL.
  */
-function frontendParser(onRoundTrip: (sql: string) => void): (chunk: Buffer) => void {
+function frontendParser(onRoundTrip: (sql: string) => void): ClientStreamParser {
   let buffered = Buffer.alloc(0);
   let startup = true; // the first message (and any SSL/GSS request) has no type byte
   const prepared = new Map<string, string>();

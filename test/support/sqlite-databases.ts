@@ -1,8 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { CreateIdempotencyRecords, SqliteIdempotencyRecord } from '../../lib/index.js';
+import {
+  CreateIdempotencyRecords,
+  SqliteIdempotencyRecord,
+  type ClaimRequest,
+  type IdempotencyRecordId,
+} from '../../lib/index.js';
+
+/** The record the SQLite store specs claim. */
+export const ID: IdempotencyRecordId = { scope: 'POST /orders', principal: 'alice', key: 'key-1' };
+
+/** A claim of `id` with a fresh token. */
+export const claimOf = (id: IdempotencyRecordId, lockTimeout = 60_000, fingerprint = 'fp'): ClaimRequest => ({
+  ...id,
+  fingerprint,
+  token: randomUUID(),
+  lockTimeout,
+});
 
 /** The SQLite databases the SQLite store is tested on. */
 export type SqliteKind = 'better-sqlite3 in memory' | 'better-sqlite3 file (WAL)' | 'sqljs';

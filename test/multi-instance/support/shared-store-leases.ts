@@ -5,7 +5,7 @@ import type { Cluster } from './cluster.js';
 import type { HttpResult } from './http.js';
 import type { SharedStoreHarness } from './shared-store-harness.js';
 import type { StoredRecordView } from './shared-store.js';
-import { checkOneKey, effectOf, forceTakeover, isOriginal, isReplayOf, isRetryableProblem, until } from './traffic.js';
+import { checkOneKey, crashMidHandler, effectOf, forceTakeover, isOriginal, isReplayOf, isRetryableProblem, until } from './traffic.js';
 
 const LOCK_TIMEOUT_MS = 1_000;
 const effects = { path: '/effects' };
@@ -167,13 +167,7 @@ export function describeSharedStoreLeases(harness: () => SharedStoreHarness): vo
       const { store, shared } = harness();
       const [a, b, c] = cluster.workers;
       const key = newKey('crash');
-      const first = a.request({ ...gated, key }).then(
-        () => 'answered',
-        () => 'no answer',
-      );
-      await a.arrived(key);
-      await a.crash(); // kill -9
-      expect(await first).toBe('no answer');
+      expect(await crashMidHandler(a, key)).toBe('no answer'); // kill -9 while its handler waits
       // The lease ends no earlier than `readAt + endsInMs`: the store's clock read it after `readAt`, and no
       // one renews it any more (a renewal sent just before the kill could only push the end later).
       const readAt = Date.now();

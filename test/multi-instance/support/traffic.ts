@@ -98,6 +98,22 @@ export async function retryWhileInFlight(
 }
 
 /**
+ * Sends a gated request of `key` to `worker` and kills the worker (`kill -9`)
+ * once its handler has claimed the key and waits at its barrier, like an
+ * instance crashing mid-handler. Resolves how that request ended: `'no answer'`
+ * unless the worker answered it before it died.
+ */
+export async function crashMidHandler(worker: WorkerProcess, key: string): Promise<'answered' | 'no answer'> {
+  const first = worker.request({ path: '/effects', headers: { 'X-Gate': '1' }, key }).then(
+    () => 'answered' as const,
+    () => 'no answer' as const,
+  );
+  await worker.arrived(key);
+  await worker.crash();
+  return first;
+}
+
+/**
  * Forces a takeover of `key`, whose gated handler waits on another instance:
  * ends its lease (`endLease`, as if that instance had stalled past it) and
  * sends a gated retry to `owner`, until the retry claims the key and waits at
