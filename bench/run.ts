@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     }
   };
   progress('Starting PostgreSQL...');
-  const database = await openBenchDatabase().catch(async (error: unknown) => {
+  const database = await openBenchDatabase({ durable: options.durable }).catch(async (error: unknown) => {
     await closeStores();
     throw error;
   });

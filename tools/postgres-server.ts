@@ -25,6 +25,12 @@ export interface StartPostgresOptions {
    * safe) and `stop()` deletes its data; a temp dir is always deleted.
    */
   persistent?: boolean;
+  /**
+   * Run with `fsync` and full-page writes on even when not persistent: a
+   * commit waits for its WAL flush, as in production (the benchmark's
+   * `--durable`). Default: the same as `persistent`.
+   */
+  durable?: boolean;
 }
 
 /** A running PostgreSQL server started by {@link startPostgres}. */
@@ -78,7 +84,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     await mkdir(dirname(dataDir), { recursive: true });
     if (user !== undefined) await allowInto(user, dirname(dataDir));
     if (!existsSync(join(dataDir, 'PG_VERSION'))) await initdb(binDir, dataDir, persistent, user, record);
-    server = await startServer(binDir, dataDir, port, persistent, user, record);
+    server = await startServer(binDir, dataDir, port, options.durable ?? persistent, user, record);
   } catch (error) {
     await removeTemp();
     const reason = error instanceof Error ? error.message : String(error);
@@ -145,13 +151,13 @@ async function startServer(
   binDir: string,
   dataDir: string,
   port: number,
-  persistent: boolean,
+  durable: boolean,
   user: ServerUser | undefined,
   record: (line: string) => void,
 ): Promise<Server> {
   const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   const fast = ['-c', 'fsync=off', '-c', 'full_page_writes=off'];
-  const postgres = spawn(join(binDir, 'postgres'), persistent ? args : [...args, ...fast], {
+  const postgres = spawn(join(binDir, 'postgres'), durable ? args : [...args, ...fast], {
     uid: user?.uid,
     gid: user?.gid,
     stdio: ['ignore', 'ignore', 'pipe'],
