@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { IdempotencyModule, MysqlIdempotencyRecord, TypeOrmIdempotencyStore } from '../../lib/index.js';
 import { withoutInsertReturning } from '../../lib/stores/typeorm/mysql/mysql-server.js';
 import { Executions } from '../fixtures/executions.js';
+import { EchoController } from '../fixtures/echo.controller.js';
 import { FixtureController, PaymentsController } from '../fixtures/fixture.controller.js';
 import { Gate } from '../fixtures/gate.js';
 import { UserGuard } from '../fixtures/user.guard.js';
@@ -51,7 +52,7 @@ class MysqlRoundTripModule {
               useFactory: (dataSource: DataSource) => ({ store: new TypeOrmIdempotencyStore(dataSource, withoutInsertReturning()) }),
             }),
       ],
-      controllers: [FixtureController, PaymentsController],
+      controllers: [FixtureController, EchoController, PaymentsController],
       // `/slow` records its execution after its gate: a no-op here, so every round trip counted is the library's.
       providers: [{ provide: Executions, useValue: { record: async () => 0 } }, Gate, { provide: APP_GUARD, useClass: UserGuard }],
     };

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { Body, Controller, type INestApplication, Post, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, type INestApplication, Post } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
 import { Idempotent, IdempotencyModule, IdempotencyService, SqliteIdempotencyRecord } from '../../lib/index.js';
 import { ADAPTERS, bootApp } from '../support/app.js';
+import { EchoController } from '../fixtures/echo.controller.js';
 import { Gate } from '../fixtures/gate.js';
 
 let keySequence = 0;
@@ -14,22 +15,10 @@ const CLAIM = /^INSERT INTO "idempotency_records" \(scope, principal, "key"/;
 const COMPLETE = /^UPDATE "idempotency_records"\s+SET status = 'completed'/;
 const RELEASE = /^DELETE FROM "idempotency_records" WHERE scope = .* AND token = .* RETURNING 1$/;
 
-/** Routes with no database work of their own: every statement they cause is the library's. */
+/** A route held by the gate, with no database work of its own (the fixture's `slow` records to PostgreSQL). */
 @Controller()
-class EchoController {
+class SlowController {
   constructor(private readonly gate: Gate) {}
-
-  @Post('echo')
-  @Idempotent()
-  echo(@Body() body: Record<string, unknown>) {
-    return body;
-  }
-
-  @Post('echo/fail')
-  @Idempotent()
-  fail() {
-    throw new ServiceUnavailableException('echo failed');
-  }
 
   @Post('slow')
   @Idempotent()
@@ -60,7 +49,7 @@ describe.each(ADAPTERS)('statements on SQLite (better-sqlite3) per request (%s)'
         verbose: (sql: unknown) => statements.push(String(sql)),
       }),
       IdempotencyModule.forRoot({ registerEntity: false }),
-      { module: class EchoModule {}, controllers: [EchoController], providers: [Gate] },
+      { module: class EchoModule {}, controllers: [EchoController, SlowController], providers: [Gate] },
     ]);
   });
 
