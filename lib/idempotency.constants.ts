@@ -11,7 +11,7 @@ const TRANSIENT_CLIENT_ERRORS = new Set([408, 409, 425, 429]);
 
 /** The per-route options that always have a value. */
 export type IdempotentDefaults = Required<
-  Pick<IdempotentOptions, 'ttl' | 'lockTimeout' | 'required' | 'cacheable' | 'replayHeaders' | 'maxResponseBytes' | 'failOpen'>
+  Pick<IdempotentOptions, 'ttl' | 'lockTimeout' | 'required' | 'cacheable' | 'replayHeaders' | 'maxResponseBytes' | 'failOpen' | 'wait'>
 >;
 
 /** Defaults of the per-route options. */
@@ -24,4 +24,5 @@ export const DEFAULT_IDEMPOTENT_OPTIONS: IdempotentDefaults = {
   replayHeaders: ['content-type', 'location', 'etag', 'last-modified', 'cache-control', 'content-language'],
   maxResponseBytes: 1024 * 1024,
   failOpen: false,
+  wait: 0,
 };

@@ -19,6 +19,7 @@ import {
   type ClaimRequest,
   type ClaimResult,
   type IdempotencyRecordId,
+  type RecordWatch,
   type StoredResponse,
 } from './interfaces/idempotency-store.interface.js';
 import { IdempotencyLease, type LeaseTerms } from './protocol/idempotency-lease.js';
@@ -39,9 +40,14 @@ export type Admission =
   /** `lease` is `null` when the store was unreachable and `failOpen` let the request run unprotected. */
   | { kind: 'run'; lease: IdempotencyLease | null };
 
-/** Terms of one admission: the lease, the record's life, what to do when the store is unreachable. */
+/**
+ * Terms of one admission: the lease, the record's life, what to do when the
+ * store is unreachable, how long to wait for an original still in flight.
+ */
 export interface AdmissionTerms extends LeaseTerms {
   failOpen: boolean;
+  /** Milliseconds a duplicate waits for the original's outcome; 0 answers in flight at once. */
+  wait: number;
 }
 
 /** Options of {@link IdempotencyService.execute}. */
@@ -61,6 +67,11 @@ export interface ExecuteOptions {
   lockTimeout?: number;
   /** Run the operation unprotected when the store is unreachable. Default: the module's `failOpen`. */
   failOpen?: boolean;
+  /**
+   * Wait up to this many ms for a first call still in flight, then return
+   * its result. Default: the module's `wait` (0: throw in flight at once).
+   */
+  wait?: number;
 }
 
 const STORE_RETRY_AFTER_SECONDS = 5;
@@ -89,7 +100,7 @@ export class IdempotencyService {
    * own pooled connection: with a pool as small as your concurrent
    * transactions, it can wait for a connection your transaction holds.
    *
-   * @throws IdempotencyKeyInFlightException while the first call still runs.
+   * @throws IdempotencyKeyInFlightException while the first call still runs (past `wait`).
    * @throws IdempotencyKeyReusedException when the key came with another fingerprint.
    * @throws IdempotencyStoreUnavailableException when the store is unreachable (unless `failOpen`).
    * @throws InvalidIdempotencyKeyException for a key that is not 1 to 255 characters of storable text.
@@ -137,6 +148,42 @@ export class IdempotencyService {
     if (request.fingerprint.length > MAX_FINGERPRINT_LENGTH) {
       request = { ...request, fingerprint: createHash('sha256').update(request.fingerprint).digest('hex') };
     }
+    const admission = await this.tryAdmit(request, terms);
+    if (admission) return admission;
+    if (terms.wait > 0 && this.store.watch) return this.awaitOutcome(request, terms);
+    throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+  }
+
+  /**
+   * Wait mode: claims again each time the store announces that the record in
+   * flight was completed or released, until it replays or runs, or `wait` ms
+   * have passed. The watch opens before the first claim, so an announcement
+   * between a claim and the wait is not missed.
+   */
+  private async awaitOutcome(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission> {
+    const deadline = Date.now() + terms.wait;
+    let watch: RecordWatch;
+    try {
+      watch = await this.store.watch!(request);
+    } catch (error) {
+      this.logger.warn(`Could not wait for ${JSON.stringify(request.key)} (answering 409): ${String(error)}`);
+      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+    }
+    try {
+      for (;;) {
+        const admission = await this.tryAdmit(request, terms);
+        if (admission) return admission;
+        if (!(await announced(watch, deadline - Date.now()))) {
+          throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+        }
+      }
+    } finally {
+      watch.close();
+    }
+  }
+
+  /** One claim and what it admits; `null` while another request holds the record. */
+  private async tryAdmit(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission | null> {
     const token = randomUUID();
     const claimedAt = Date.now();
     let result: ClaimResult;
@@ -157,19 +204,15 @@ export class IdempotencyService {
     if (result.claimed) {
       const lease = new IdempotencyLease(this.store, request, token, terms, this.logger, claimedAt);
       if (await lease.ensureFresh()) return { kind: 'run', lease };
-      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+      return null;
     }
     const { existing } = result;
     // A row this claim could not see or take over belongs to a concurrent claim.
-    if (existing === null || existing.expiresInMs <= 0) {
-      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
-    }
+    if (existing === null || existing.expiresInMs <= 0) return null;
     if (request.fingerprint && existing.fingerprint && request.fingerprint !== existing.fingerprint) {
       throw new IdempotencyKeyReusedException();
     }
-    if (existing.status === 'processing' || !existing.response) {
-      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
-    }
+    if (existing.status === 'processing' || !existing.response) return null;
     if (existing.response.body === null) throw new IdempotentResponseNotStoredException();
     return { kind: 'replay', response: existing.response };
   }
@@ -192,8 +235,8 @@ export class IdempotencyService {
 
   /** The module's terms, overridden by `overrides` where set. */
   private resolveTerms(overrides: Partial<AdmissionTerms>): AdmissionTerms {
-    const { ttl, lockTimeout, failOpen } = resolveOptions(DEFAULT_IDEMPOTENT_OPTIONS, this.options, overrides);
-    return { ttl, lockTimeout, failOpen };
+    const { ttl, lockTimeout, failOpen, wait } = resolveOptions(DEFAULT_IDEMPOTENT_OPTIONS, this.options, overrides);
+    return { ttl, lockTimeout, failOpen, wait, announce: wait > 0 };
   }
 
   /**
@@ -208,4 +251,16 @@ export class IdempotencyService {
     }
     return result;
   }
+}
+
+/** Whether `watch` heard an announcement within `ms` milliseconds. */
+function announced(watch: RecordWatch, ms: number): Promise<boolean> {
+  if (ms <= 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void watch.next().then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

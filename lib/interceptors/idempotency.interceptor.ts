@@ -18,6 +18,7 @@ import { IdempotencyKeyMissingException } from '../exceptions/idempotency-key-mi
 import { PrincipalUnresolvedException } from '../exceptions/principal-unresolved.exception.js';
 import { headerValues, parseIdempotencyKey } from '../http/idempotency-key.js';
 import { IdempotentRoutes, type Handler, type IdempotentRoute } from '../http/idempotent-routes.js';
+import { preferredWait } from '../http/prefer-wait.js';
 import { requestFingerprint } from '../http/request-fingerprint.js';
 import { defaultPrincipal } from '../http/request-principal.js';
 import { isInDoubt, recordOutcome, replayResponse, type RunState } from '../http/response-outcome.js';
@@ -179,7 +180,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         key,
         fingerprint: this.getFingerprint(context, options),
       };
-      return await this.idempotency.admit(request, options);
+      const wait = preferredWait(context.switchToHttp().getRequest().headers.prefer, options.wait);
+      return await this.idempotency.admit(request, { ...options, wait, announce: options.wait > 0 });
     } catch (error) {
       this.explain(route, error);
       throw error;

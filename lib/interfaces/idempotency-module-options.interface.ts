@@ -51,6 +51,15 @@ export interface IdempotentOptions {
    * unprotected and logs it.
    */
   failOpen?: boolean;
+  /**
+   * Wait mode: how long, in ms, a duplicate of a request still in flight
+   * waits for its outcome (then gets the same response) before it answers
+   * 409 with `Retry-After`. The store wakes it (PostgreSQL `LISTEN/NOTIFY`,
+   * Redis pub/sub, in-process events for the in-memory and SQLite stores),
+   * never polling. A client may ask for less with `Prefer: wait=<seconds>`
+   * (RFC 7240); this option is the cap. Default 0: answer 409 at once.
+   */
+  wait?: number;
 }
 
 /** Options of `IdempotencyModule.forRoot()` / `forRootAsync()`; all optional. */

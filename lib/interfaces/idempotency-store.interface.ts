@@ -72,19 +72,44 @@ export interface IdempotencyStore {
    * its lease ran out. Never check-then-insert.
    */
   claim(request: ClaimRequest): Promise<ClaimResult>;
-  /** Stores the outcome and keeps it for `ttl` ms. Resolves `false` when the token lost the record. */
-  complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number): Promise<boolean>;
-  /** Deletes the record so a retry runs again. Resolves `false` when the token lost the record. */
-  release(id: IdempotencyRecordId, token: string): Promise<boolean>;
+  /**
+   * Stores the outcome and keeps it for `ttl` ms. Resolves `false` when the
+   * token lost the record. With `announce`, wakes the waiters of `watch()`
+   * (in every process) once the outcome is visible.
+   */
+  complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce?: boolean): Promise<boolean>;
+  /**
+   * Deletes the record so a retry runs again. Resolves `false` when the token
+   * lost the record. With `announce`, wakes the waiters of `watch()`.
+   */
+  release(id: IdempotencyRecordId, token: string, announce?: boolean): Promise<boolean>;
   /** Extends the lease of a `processing` record by `lockTimeout` ms from now. */
   extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean>;
   /** Deletes up to `limit` expired records; resolves how many. */
   purgeExpired(limit: number): Promise<number>;
   /**
+   * Wait mode (optional): listens for the announcements of `complete()` and
+   * `release()` on the record `id`, in every process that shares the store.
+   * Resolves once listening, so an announcement made after it resolves is
+   * never missed. Stores without it cannot wait: duplicates answer 409 at once.
+   */
+  watch?(id: IdempotencyRecordId): Promise<RecordWatch>;
+  /**
    * Optional startup check (e.g. that a table exists), called once when the
    * module initializes. Throw an error that names the fix.
    */
   verify?(): Promise<void>;
+}
+
+/** A subscription to the announcements of one record, from {@link IdempotencyStore.watch}. */
+export interface RecordWatch {
+  /**
+   * Resolves at the first announcement not yet consumed: one made since the
+   * watch opened or since the previous `next()` resolved.
+   */
+  next(): Promise<void>;
+  /** Stops listening; a pending `next()` never resolves. */
+  close(): void;
 }
 
 /** Injection token of the {@link IdempotencyStore} in use. */

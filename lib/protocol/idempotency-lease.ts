@@ -5,6 +5,8 @@ import type { IdempotencyRecordId, IdempotencyStore, StoredResponse } from '../i
 export interface LeaseTerms {
   ttl: number;
   lockTimeout: number;
+  /** Wake the waiters of the record (wait mode) when the lease completes or releases it. */
+  announce: boolean;
 }
 
 /**
@@ -54,12 +56,12 @@ export class IdempotencyLease {
 
   /** Stores the outcome for replay and ends the lease. */
   async complete(response: StoredResponse): Promise<void> {
-    if (this.end()) await this.settle('complete', () => this.store.complete(this.id, this.token, response, this.terms.ttl));
+    if (this.end()) await this.settle('complete', () => this.store.complete(this.id, this.token, response, this.terms.ttl, this.terms.announce));
   }
 
   /** Deletes the record so that a retry runs the operation again, and ends the lease. */
   async release(): Promise<void> {
-    if (this.end()) await this.settle('release', () => this.store.release(this.id, this.token));
+    if (this.end()) await this.settle('release', () => this.store.release(this.id, this.token, this.terms.announce));
   }
 
   /**

@@ -37,6 +37,7 @@ const ROUTE_RULES: Record<string, Rule> = {
   maxResponseBytes: amount('bytes', 0),
   required: boolean,
   failOpen: boolean,
+  wait: milliseconds(0),
   scope: of('a non-empty string or a function', (v) => (typeof v === 'string' && v !== '') || isFunction(v)),
   principal: of('a string or a function', (v) => typeof v === 'string' || isFunction(v)),
   fingerprint: of('false or a function', (v) => v === false || isFunction(v)),

@@ -4,8 +4,10 @@ import type {
   ClaimResult,
   IdempotencyRecordId,
   IdempotencyStore,
+  RecordWatch,
   StoredResponse,
 } from '../interfaces/idempotency-store.interface.js';
+import { RecordWatchers } from './record-watchers.js';
 
 interface MemoryRecord {
   fingerprint: string;
@@ -28,10 +30,12 @@ export interface InMemoryIdempotencyStoreOptions {
  * {@link IdempotencyStore} in process memory: for tests and single-process
  * apps. Records are lost on restart and not shared between instances. Its
  * size is bounded (`maxRecords`), so a long-running process cannot grow
- * without limit even without a sweep.
+ * without limit even without a sweep. Waiters (`wait`) are woken by
+ * in-process events.
  */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   private readonly records = new Map<string, MemoryRecord>();
+  private readonly watchers = new RecordWatchers();
   private readonly maxRecords: number;
 
   constructor(options: InMemoryIdempotencyStoreOptions = {}) {
@@ -71,7 +75,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     };
   }
 
-  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number): Promise<boolean> {
+  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce = false): Promise<boolean> {
     const record = this.owned(id, token);
     if (!record) return false;
     record.response = response;
@@ -79,11 +83,19 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     // Completed records are evicted oldest first: keep the map in completion order.
     this.records.delete(this.idOf(id));
     this.records.set(this.idOf(id), record);
+    if (announce) this.watchers.announce(this.idOf(id));
     return true;
   }
 
-  async release(id: IdempotencyRecordId, token: string): Promise<boolean> {
-    return !!this.owned(id, token) && this.records.delete(this.idOf(id));
+  async release(id: IdempotencyRecordId, token: string, announce = false): Promise<boolean> {
+    if (!this.owned(id, token)) return false;
+    this.records.delete(this.idOf(id));
+    if (announce) this.watchers.announce(this.idOf(id));
+    return true;
+  }
+
+  async watch(id: IdempotencyRecordId): Promise<RecordWatch> {
+    return this.watchers.open(this.idOf(id));
   }
 
   async extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type {
   ClaimRequest,
@@ -8,6 +8,7 @@ import type {
   IdempotencyStore,
   StoredResponse,
 } from '../../lib/index.js';
+import { IdempotencyConfigurationError } from '../../lib/index.js';
 
 const LONG = 60_000;
 const ID: IdempotencyRecordId = { scope: 'POST /orders', principal: 'alice', key: 'key-1' };
@@ -40,6 +41,8 @@ export interface StoreContractOptions {
    * expired record is gone without a purge, and `purgeExpired()` resolves 0.
    */
   expiresByItself?: boolean;
+  /** The store cannot wake waiters (MySQL/MariaDB): `watch()` rejects with the configuration error. */
+  cannotWatch?: boolean;
 }
 
 /**
@@ -237,6 +240,60 @@ export function describeStoreContract(
       const winners = results.flatMap((result, i) => (result.claimed ? [i] : []));
       expect(winners).toHaveLength(1);
       expect(await inspect()).toMatchObject({ fingerprint: `fp-${winners[0]}`, status: 'processing' });
+    });
+
+    describe('wait mode: watch()', () => {
+      const OTHER: IdempotencyRecordId = { ...ID, key: 'key-2' };
+      type Closable = { close?(): Promise<void>; onApplicationShutdown?(): Promise<void> };
+      afterEach(async () => {
+        const closable = store as IdempotencyStore & Closable;
+        await (closable.close?.() ?? closable.onApplicationShutdown?.());
+      });
+
+      if (options.cannotWatch) {
+        it('refuses to watch, naming the stores that can', async () => {
+          await expect(store.watch!(ID)).rejects.toThrow(IdempotencyConfigurationError);
+        });
+        return;
+      }
+
+      it('wakes a watch when a completion of its record announces', async () => {
+        const watch = await store.watch!(ID);
+        const claim = claimOf(ID);
+        await store.claim(claim);
+        expect(await store.complete(ID, claim.token, response(Buffer.from('a')), LONG, true)).toBe(true);
+        await watch.next();
+        watch.close();
+      });
+
+      it('does not wake a watch for a write that does not announce, or for another record', async () => {
+        const watch = await store.watch!(ID);
+        const other = await store.watch!(OTHER);
+        let woken = false;
+        const heard = watch.next().then(() => (woken = true));
+        const claim = claimOf(ID);
+        await store.claim(claim);
+        expect(await store.complete(ID, claim.token, response(Buffer.from('a')), LONG, false)).toBe(true);
+        const otherClaim = claimOf(OTHER);
+        await store.claim(otherClaim);
+        expect(await store.release(OTHER, otherClaim.token, true)).toBe(true);
+        // Announcements arrive in order: once OTHER's is heard, one for ID's completion would have been too.
+        await other.next();
+        expect(woken).toBe(false);
+        expect(await store.release(ID, claim.token, true)).toBe(true);
+        await heard;
+        watch.close();
+        other.close();
+      });
+
+      it('keeps an announcement made before next() is called, and wakes every watch of the record', async () => {
+        const watches = await Promise.all([store.watch!(ID), store.watch!(ID), store.watch!(ID)]);
+        const claim = claimOf(ID);
+        await store.claim(claim);
+        expect(await store.release(ID, claim.token, true)).toBe(true);
+        await Promise.all(watches.map((watch) => watch.next()));
+        for (const watch of watches) watch.close();
+      });
     });
 
     it('lets exactly one of 20 concurrent claims take over an expired record', async () => {

@@ -1,3 +1,4 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { IdempotencyConfigurationError } from '../../errors/idempotency-configuration.error.js';
 import { IdempotencyStoreConnectionError } from '../../errors/idempotency-store-connection.error.js';
@@ -6,8 +7,10 @@ import type {
   ClaimResult,
   IdempotencyRecordId,
   IdempotencyStore,
+  RecordWatch,
   StoredResponse,
 } from '../../interfaces/idempotency-store.interface.js';
+import { RedisAnnouncements } from './redis-announcements.js';
 import { classifyRedisError } from './redis-errors.js';
 import { assertValidPrefix, DEFAULT_REDIS_PREFIX, recordKey } from './redis-keys.js';
 import { CLAIM, COMPLETE, EXTEND_LEASE, RELEASE, runScript, type RedisScript } from './redis-scripts.js';
@@ -52,8 +55,9 @@ type ClaimReply = [1] | [0, number, Buffer | null, Buffer | null, Buffer | null,
  *
  * IdempotencyModule.forRoot({ store: new RedisIdempotencyStore(new Redis(process.env.REDIS_URL!)) });
  */
-export class RedisIdempotencyStore implements IdempotencyStore {
+export class RedisIdempotencyStore implements IdempotencyStore, OnApplicationShutdown {
   private readonly prefix: string;
+  private readonly announcements: RedisAnnouncements;
 
   /**
    * @param redis an ioredis `Redis` or `Cluster` client; the store never
@@ -66,6 +70,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
     assertValidPrefix(prefix);
     this.prefix = prefix;
+    this.announcements = new RedisAnnouncements(redis, `${prefix}settled`);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -88,14 +93,29 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     };
   }
 
-  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number): Promise<boolean> {
+  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce = false): Promise<boolean> {
     const { status, headers, body } = response;
-    const args = [token, String(status), JSON.stringify(headers), milliseconds(ttl), body ? '1' : '0', body ?? ''];
+    const args = [token, String(status), JSON.stringify(headers), milliseconds(ttl), body ? '1' : '0', body ?? '', this.channel(announce)];
     return (await this.run(COMPLETE, id, args)) === 1;
   }
 
-  async release(id: IdempotencyRecordId, token: string): Promise<boolean> {
-    return (await this.run(RELEASE, id, [token])) === 1;
+  async release(id: IdempotencyRecordId, token: string, announce = false): Promise<boolean> {
+    return (await this.run(RELEASE, id, [token, this.channel(announce)])) === 1;
+  }
+
+  /** Wait mode: pub/sub on `<prefix>settled`, one subscriber connection of the store's own (see {@link close}). */
+  async watch(id: IdempotencyRecordId): Promise<RecordWatch> {
+    return this.announcements.watch(recordKey(this.prefix, id));
+  }
+
+  /** Closes the store's subscriber connection (wait mode), if it opened one; never the application's client. */
+  async close(): Promise<void> {
+    await this.announcements.close();
+  }
+
+  /** Called by Nest at shutdown: {@link close}. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
   }
 
   async extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean> {
@@ -139,6 +159,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
           'Upgrade Redis, or pass another `store` to IdempotencyModule.forRoot().',
       );
     }
+  }
+
+  /** The channel a completion or release publishes on: none unless it announces. */
+  private channel(announce: boolean): string {
+    return announce ? this.announcements.channel : '';
   }
 
   /** One script call on the record's key; connectivity errors become `IdempotencyStoreConnectionError`. */

@@ -34,19 +34,24 @@ local r = redis.call('HMGET', KEYS[1], 'fingerprint', 'state', 'status', 'header
 return {0, pttl, r[1], r[2], r[3], r[4], r[5]}
 `);
 
-/** ARGV: token, status, headers JSON, ttl ms, '1' when a body follows, body. Replies 1, or 0 when the token lost the record. */
+/**
+ * ARGV: token, status, headers JSON, ttl ms, '1' when a body follows, body,
+ * and the channel to announce on ('' for none). Replies 1, or 0 when the token lost the record.
+ */
 export const COMPLETE = script(`
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'completed', 'status', ARGV[2], 'headers', ARGV[3])
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'body', ARGV[6]) else redis.call('HDEL', KEYS[1], 'body') end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], KEYS[1]) end
 return 1
 `);
 
-/** ARGV: token. Deletes the record; replies 1, or 0 when the token lost it. */
+/** ARGV: token, the channel to announce on ('' for none). Deletes the record; replies 1, or 0 when the token lost it. */
 export const RELEASE = script(`
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
+if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], KEYS[1]) end
 return 1
 `);
 

@@ -6,6 +6,7 @@ import type {
   ClaimResult,
   IdempotencyRecordId,
   IdempotencyStore,
+  RecordWatch,
   StoredResponse,
 } from '../../interfaces/idempotency-store.interface.js';
 import { openSqlRecords } from './open-sql-records.js';
@@ -46,12 +47,25 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
     return this.open().claim(request);
   }
 
-  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number): Promise<boolean> {
-    return this.open().complete(id, token, response, ttl);
+  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce?: boolean): Promise<boolean> {
+    return this.open().complete(id, token, response, ttl, announce);
   }
 
-  async release(id: IdempotencyRecordId, token: string): Promise<boolean> {
-    return this.open().release(id, token);
+  async release(id: IdempotencyRecordId, token: string, announce?: boolean): Promise<boolean> {
+    return this.open().release(id, token, announce);
+  }
+
+  /**
+   * Wait mode: PostgreSQL wakes waiters with `LISTEN/NOTIFY` (one listening
+   * connection per process), SQLite with in-process events.
+   * @throws IdempotencyConfigurationError on MySQL/MariaDB, which has no way to wake them.
+   */
+  async watch(id: IdempotencyRecordId): Promise<RecordWatch> {
+    const records = this.open();
+    if (!records.watch) {
+      throw new IdempotencyConfigurationError('The `wait` option needs a store that can wake waiters: PostgreSQL, SQLite, Redis or in-memory; MySQL/MariaDB cannot.');
+    }
+    return records.watch(id);
   }
 
   async extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean> {

@@ -4,6 +4,8 @@ export interface PgPool {
   on(event: 'error' | 'connect', listener: (arg: never) => void): unknown;
   end(): Promise<void>;
   options: Record<string, unknown>;
+  /** The class of the pool's connections (pg's `Client`). */
+  Client: new (options: Record<string, unknown>) => unknown;
 }
 
 /**

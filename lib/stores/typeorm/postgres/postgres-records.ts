@@ -1,14 +1,22 @@
-import type { ClaimRequest, ClaimResult, IdempotencyRecordId, StoredResponse } from '../../../interfaces/idempotency-store.interface.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  IdempotencyRecordId,
+  RecordWatch,
+  StoredResponse,
+} from '../../../interfaces/idempotency-store.interface.js';
 import { claimResult, type ClaimedRow, idValues, missingTableError, retrying, type SqlRecords, type SqlRecordsContext } from '../sql-records.js';
 import { LeaseLane, type PgPool } from './lease-lane.js';
 import { classify, isRetryable } from './postgres-errors.js';
+import { PostgresNotifications } from './postgres-notifications.js';
 import { buildStatements, type Statement, type Statements } from './postgres-statements.js';
 
 /**
  * The PostgreSQL dialect: every operation is one statement, so a first
  * execution costs two round trips (claim, complete) and a replay one. Claims
  * go to the DataSource's pg pool; lease renewals, completions and releases
- * to the {@link LeaseLane}. Statements bypass TypeORM's query runner.
+ * to the {@link LeaseLane}. Statements bypass TypeORM's query runner. Wait
+ * mode listens with {@link PostgresNotifications}.
  */
 export class PostgresRecords implements SqlRecords {
   private readonly statements: Statements;
@@ -16,6 +24,7 @@ export class PostgresRecords implements SqlRecords {
   private readonly prepared: boolean;
 
   private readonly pool: PgPool;
+  private readonly notifications: PostgresNotifications;
 
   constructor({ dataSource, table, options }: SqlRecordsContext) {
     // TypeORM's PostgreSQL driver keeps its pg Pool as `master`.
@@ -23,6 +32,7 @@ export class PostgresRecords implements SqlRecords {
     this.statements = buildStatements(table);
     this.lane = new LeaseLane(this.pool, options.leaseConnections ?? 4);
     this.prepared = options.preparedStatements ?? true;
+    this.notifications = new PostgresNotifications(this.pool, this.statements.table);
   }
 
   async claim({ scope, principal, key, fingerprint, token, lockTimeout }: ClaimRequest): Promise<ClaimResult> {
@@ -32,13 +42,20 @@ export class PostgresRecords implements SqlRecords {
     return claimResult(row.claimed, row);
   }
 
-  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number): Promise<boolean> {
+  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce = false): Promise<boolean> {
     const values = [...idValues(id), token, response.status, JSON.stringify(response.headers), response.body, ttl];
-    return (await this.onLane(this.statements.complete, values)) === 1;
+    if (!announce) return (await this.onLane(this.statements.complete, values)) === 1;
+    return (await this.onLane(this.statements.completeAnnounced, [...values, ...this.announcement(id)])) === 1;
   }
 
-  async release(id: IdempotencyRecordId, token: string): Promise<boolean> {
-    return (await this.onLane(this.statements.release, [...idValues(id), token])) === 1;
+  async release(id: IdempotencyRecordId, token: string, announce = false): Promise<boolean> {
+    const values = [...idValues(id), token];
+    if (!announce) return (await this.onLane(this.statements.release, values)) === 1;
+    return (await this.onLane(this.statements.releaseAnnounced, [...values, ...this.announcement(id)])) === 1;
+  }
+
+  watch(id: IdempotencyRecordId): Promise<RecordWatch> {
+    return this.notifications.watch(id);
   }
 
   async extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean> {
@@ -55,7 +72,12 @@ export class PostgresRecords implements SqlRecords {
   }
 
   async close(): Promise<void> {
-    await this.lane.close();
+    await Promise.all([this.lane.close(), this.notifications.close()]);
+  }
+
+  /** The channel and payload of `pg_notify` that wake the waiters of `id`. */
+  private announcement(id: IdempotencyRecordId): [string, string] {
+    return [this.notifications.channel, PostgresNotifications.recordName(id)];
   }
 
   private async onLane(statement: Statement, values: unknown[]): Promise<number> {

@@ -12,7 +12,11 @@ export interface Statements {
   table: string;
   claim: Statement;
   complete: Statement;
+  /** `complete`, and `pg_notify($9, $10)` when it completed the record (wait mode). */
+  completeAnnounced: Statement;
   release: Statement;
+  /** `release`, and `pg_notify($5, $6)` when it deleted the record (wait mode). */
+  releaseAnnounced: Statement;
   extendLease: Statement;
   purgeExpired: Statement;
 }
@@ -44,13 +48,24 @@ export function buildStatements(table: string): Statements {
     table: quoted,
     claim: named('claim'),
     complete: named('complete'),
+    completeAnnounced: named('completeAnnounced'),
     release: named('release'),
+    releaseAnnounced: named('releaseAnnounced'),
     extendLease: named('extendLease'),
     purgeExpired: named('purgeExpired'),
   };
 }
 
 function buildTexts(t: string): Record<Exclude<keyof Statements, 'table'>, string> {
+  const complete = `
+      UPDATE ${t}
+      SET status = 'completed', response_status = $5, response_headers = $6::jsonb, response_body = $7,
+          completed_at = now(), locked_until = NULL, expires_at = ${fromNow('$8')}
+      WHERE ${ID} AND token = $4`;
+  const release = `DELETE FROM ${t} WHERE ${ID} AND token = $4`;
+  // One row (the notification) when the write hit the record: the same row count as the write alone.
+  const announced = (write: string, channel: string, name: string) =>
+    `WITH written AS (${write} RETURNING 1) SELECT pg_notify(${channel}, ${name}) FROM written`;
   return {
     /*
      * One round trip: insert as processing; else take over a row that expired
@@ -82,12 +97,10 @@ function buildTexts(t: string): Record<Exclude<keyof Statements, 'table'>, strin
              r.response_status, r.response_headers, r.response_body
       FROM (SELECT 1) AS one
       LEFT JOIN ${t} AS r ON r.scope = $1 AND r.principal = $2 AND r.key = $3`,
-    complete: `
-      UPDATE ${t}
-      SET status = 'completed', response_status = $5, response_headers = $6::jsonb, response_body = $7,
-          completed_at = now(), locked_until = NULL, expires_at = ${fromNow('$8')}
-      WHERE ${ID} AND token = $4`,
-    release: `DELETE FROM ${t} WHERE ${ID} AND token = $4`,
+    complete,
+    completeAnnounced: announced(complete, '$9', '$10'),
+    release,
+    releaseAnnounced: announced(release, '$5', '$6'),
     extendLease: `
       UPDATE ${t} SET locked_until = ${fromNow('$5')}, expires_at = ${fromNow('$5')}
       WHERE ${ID} AND token = $4 AND status = 'processing'`,

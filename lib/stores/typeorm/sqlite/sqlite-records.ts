@@ -1,5 +1,12 @@
 import type { DataSource } from 'typeorm';
-import type { ClaimRequest, ClaimResult, IdempotencyRecordId, StoredResponse } from '../../../interfaces/idempotency-store.interface.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  IdempotencyRecordId,
+  RecordWatch,
+  StoredResponse,
+} from '../../../interfaces/idempotency-store.interface.js';
+import { RecordWatchers } from '../../record-watchers.js';
 import { claimResult, type ClaimedRow, idValues, missingTableError, type SqlRecords, type SqlRecordsContext } from '../sql-records.js';
 import { classifySqliteError } from './sqlite-errors.js';
 import { buildSqliteStatements, type SqliteStatements } from './sqlite-statements.js';
@@ -33,6 +40,7 @@ type ClaimReturningRow = ClaimedRow & { token: string };
 export class SqliteRecords implements SqlRecords {
   private readonly dataSource: DataSource;
   private readonly statements: SqliteStatements;
+  private readonly watchers = new RecordWatchers();
 
   constructor({ dataSource, table }: SqlRecordsContext) {
     this.dataSource = dataSource;
@@ -52,14 +60,19 @@ export class SqliteRecords implements SqlRecords {
     return claimResult(row.token === token, row);
   }
 
-  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number): Promise<boolean> {
+  async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce = false): Promise<boolean> {
     const { status, headers, body } = response;
     const values = [status, JSON.stringify(headers), body, ttl, ...idValues(id), token];
-    return (await this.run(this.statements.complete, values)).length === 1;
+    return this.announcing(id, announce, (await this.run(this.statements.complete, values)).length === 1);
   }
 
-  async release(id: IdempotencyRecordId, token: string): Promise<boolean> {
-    return (await this.run(this.statements.release, [...idValues(id), token])).length === 1;
+  async release(id: IdempotencyRecordId, token: string, announce = false): Promise<boolean> {
+    return this.announcing(id, announce, (await this.run(this.statements.release, [...idValues(id), token])).length === 1);
+  }
+
+  /** Wait mode, in this process: other processes on the same file are not woken (their waiters answer 409). */
+  async watch(id: IdempotencyRecordId): Promise<RecordWatch> {
+    return this.watchers.open(JSON.stringify(idValues(id)));
   }
 
   async extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean> {
@@ -79,6 +92,12 @@ export class SqliteRecords implements SqlRecords {
 
   /** Nothing to close: the statements run on the DataSource's connection. */
   async close(): Promise<void> {}
+
+  /** Wakes the waiters of `id` when asked to and the write hit the record; `written` passes through. */
+  private announcing(id: IdempotencyRecordId, announce: boolean, written: boolean): boolean {
+    if (announce && written) this.watchers.announce(JSON.stringify(idValues(id)));
+    return written;
+  }
 
   /** One statement on the DataSource's connection; its rows (every statement here returns rows). */
   private async run<Row = unknown>(sql: string, values: unknown[]): Promise<Row[]> {
