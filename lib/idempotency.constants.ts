@@ -11,7 +11,7 @@ const TRANSIENT_CLIENT_ERRORS = new Set([408, 409, 425, 429]);
 
 /** The per-route options that always have a value. */
 export type IdempotentDefaults = Required<
-  Pick<IdempotentOptions, 'ttl' | 'lockTimeout' | 'required' | 'cacheable' | 'replayHeaders' | 'maxResponseBytes' | 'failOpen' | 'wait'>
+  Pick<IdempotentOptions, 'ttl' | 'lockTimeout' | 'required' | 'cacheable' | 'replayHeaders' | 'maxResponseBytes' | 'failOpen' | 'wait' | 'atomic'>
 >;
 
 /** Defaults of the per-route options. */
@@ -25,4 +25,5 @@ export const DEFAULT_IDEMPOTENT_OPTIONS: IdempotentDefaults = {
   maxResponseBytes: 1024 * 1024,
   failOpen: false,
   wait: 0,
+  atomic: false,
 };

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit, type Type } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { transactionManagerOf } from './decorators/transaction-manager.decorator.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
 import { IdempotencyStoreConnectionError } from './errors/idempotency-store-connection.error.js';
@@ -87,6 +88,23 @@ export class IdempotencyExplorer implements OnModuleInit {
         `@Idempotent() on ${controller.name}.${handler.name}: a server-sent events stream cannot be replayed. Remove the decorator.`,
       );
     }
-    routes.get(controller, handler); // validates its options
+    const route = routes.get(controller, handler); // validates its options
+    if (usesTransactionManager(controller, handler) && !route?.options.atomic) {
+      throw new IdempotencyConfigurationError(
+        `@TransactionManager() on ${controller.name}.${handler.name} needs @Idempotent({ atomic: true }) on the route: ` +
+          'without it there is no transaction to hand over.',
+      );
+    }
+    if (route?.options.atomic && !this.store.begin) {
+      throw new IdempotencyConfigurationError(
+        `@Idempotent({ atomic: true }) on ${controller.name}.${handler.name} needs a store with transactions: the TypeORM store on PostgreSQL.`,
+      );
+    }
   }
+}
+
+/** Whether a parameter of `handler` is `@TransactionManager()`. */
+function usesTransactionManager(controller: Type, handler: Handler): boolean {
+  const args: Record<string, { factory?: unknown }> = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {};
+  return Object.values(args).some((arg) => arg.factory === transactionManagerOf);
 }

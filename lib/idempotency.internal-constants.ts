@@ -35,3 +35,6 @@ export const IDEMPOTENCY_OPTIONS = Symbol('IDEMPOTENCY_OPTIONS');
 
 /** Shortest `lockTimeout` accepted, in ms: the heartbeat renews the lease every third of it. */
 export const MIN_LOCK_TIMEOUT = 1000;
+
+/** Where the interceptor leaves the `EntityManager` of an atomic request, for `@TransactionManager()`. */
+export const TRANSACTION_MANAGER = Symbol.for('nestjs-idempotency:transaction-manager');

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { DEFAULT_IDEMPOTENT_OPTIONS } from './idempotency.constants.js';
 import {
@@ -18,11 +19,14 @@ import {
   IdempotencyStore,
   type ClaimRequest,
   type ClaimResult,
+  type ExistingRecord,
   type IdempotencyRecordId,
+  type IdempotencyTransaction,
   type RecordWatch,
   type StoredResponse,
 } from './interfaces/idempotency-store.interface.js';
-import { IdempotencyLease, type LeaseTerms } from './protocol/idempotency-lease.js';
+import { AtomicLease } from './protocol/atomic-lease.js';
+import { IdempotencyLease, type Lease, type LeaseTerms } from './protocol/idempotency-lease.js';
 import { assertStorableIdentity } from './protocol/record-identity.js';
 import { resolveOptions } from './protocol/resolve-options.js';
 import { decodeStoredBody, encodeStoredBody } from './protocol/stored-body.js';
@@ -37,8 +41,12 @@ export interface IdempotencyRequest extends IdempotencyRecordId {
 /** How a request is admitted: run it under a lease, or replay a stored outcome. */
 export type Admission =
   | { kind: 'replay'; response: StoredResponse }
-  /** `lease` is `null` when the store was unreachable and `failOpen` let the request run unprotected. */
-  | { kind: 'run'; lease: IdempotencyLease | null };
+  /**
+   * `lease` is `null` when the store was unreachable and `failOpen` let the
+   * request run unprotected. `manager` (atomic mode) is what the operation
+   * writes with: an `EntityManager` on the transaction of the record.
+   */
+  | { kind: 'run'; lease: Lease | null; manager?: EntityManager };
 
 /**
  * Terms of one admission: the lease, the record's life, what to do when the
@@ -48,6 +56,8 @@ export interface AdmissionTerms extends LeaseTerms {
   failOpen: boolean;
   /** Milliseconds a duplicate waits for the original's outcome; 0 answers in flight at once. */
   wait: number;
+  /** Claim, the operation's writes and completion in one transaction of the store (atomic mode). */
+  atomic: boolean;
 }
 
 /** Options of {@link IdempotencyService.execute}. */
@@ -72,7 +82,23 @@ export interface ExecuteOptions {
    * its result. Default: the module's `wait` (0: throw in flight at once).
    */
   wait?: number;
+  /**
+   * Atomic mode: the claim, the writes `operation` makes with the
+   * `EntityManager` it is handed, and the completion commit in one
+   * transaction (TypeORM store on PostgreSQL). A failure or a crash before
+   * the commit leaves neither the record nor the writes. Default: the module's `atomic`.
+   */
+  atomic?: boolean;
+  /**
+   * Your transaction's `EntityManager`: the claim and completion join that
+   * transaction (in a savepoint, on its connection) and `operation` is handed
+   * it; you commit. Implies `atomic`.
+   */
+  manager?: EntityManager;
 }
+
+/** Options of {@link IdempotencyService.execute} that hand `operation` a transaction's `EntityManager`. */
+export type AtomicExecuteOptions = ExecuteOptions & ({ atomic: true } | { manager: EntityManager });
 
 const STORE_RETRY_AFTER_SECONDS = 5;
 /** Most requests finish within a second; the lease (up to `lockTimeout`) only bounds a crashed one. */
@@ -96,9 +122,12 @@ export class IdempotencyService {
    * Runs `operation` at most once per (scope, principal, key) while its record
    * lives; a repeat gets the stored result (its JSON round trip) back.
    *
-   * Called inside a database transaction of yours, the claim still runs on its
-   * own pooled connection: with a pool as small as your concurrent
-   * transactions, it can wait for a connection your transaction holds.
+   * Called inside a database transaction of yours, pass its `manager`: the
+   * claim and completion then join it, on its connection (otherwise the claim
+   * runs on a pooled connection of its own, and a pool as small as your
+   * concurrent transactions can make it wait for the one yours holds).
+   * With `atomic: true`, the record and `operation`'s writes (through the
+   * `EntityManager` it is handed) commit together, or not at all.
    *
    * @throws IdempotencyKeyInFlightException while the first call still runs (past `wait`).
    * @throws IdempotencyKeyReusedException when the key came with another fingerprint.
@@ -108,17 +137,22 @@ export class IdempotencyService {
    *
    * @example
    * return this.idempotency.execute(event.id, () => this.apply(event), { scope: 'stripe-webhook' });
+   * @example
+   * return this.idempotency.execute(event.id, (manager) => manager.save(Payment, payment), { scope: 'payments', atomic: true });
    */
-  async execute<T>(key: string, operation: () => T | Promise<T>, options: ExecuteOptions = {}): Promise<T> {
-    const { scope = 'default', principal = '', fingerprint = '', ...terms } = options;
+  execute<T>(key: string, operation: (manager: EntityManager) => T | Promise<T>, options: AtomicExecuteOptions): Promise<T>;
+  execute<T>(key: string, operation: () => T | Promise<T>, options?: ExecuteOptions): Promise<T>;
+  async execute<T>(key: string, operation: (manager: EntityManager) => T | Promise<T>, options: ExecuteOptions = {}): Promise<T> {
+    const { scope = 'default', principal = '', fingerprint = '', manager, ...terms } = options;
     const request = { scope, principal, key, fingerprint };
-    const admission = await this.admit(request, this.resolveTerms(validateRouteOptions(terms, 'execute()')));
+    const resolved = this.resolveTerms(validateRouteOptions(terms, 'execute()'));
+    const admission = await this.admit(request, manager ? { ...resolved, atomic: true } : resolved, manager);
     if (admission.kind === 'replay') {
       return decodeStoredBody(admission.response.body as Buffer) as T;
     }
     let result: T;
     try {
-      result = await operation();
+      result = await this.inTransaction(admission, () => operation((admission.manager ?? manager) as EntityManager));
     } catch (error) {
       await admission.lease?.release();
       throw error;
@@ -134,6 +168,15 @@ export class IdempotencyService {
   }
 
   /**
+   * Runs `work` (a handler, an operation) so that, in atomic mode, the
+   * module's `transactionContext` hands it the admission's transaction too.
+   */
+  inTransaction<T>(admission: Admission, work: () => T): T {
+    const context = this.options.transactionContext;
+    return admission.kind === 'run' && admission.manager && context ? context.run(admission.manager, work) : work();
+  }
+
+  /**
    * Claims the record of `request`, or answers from the record in its way.
    *
    * @returns `run` with the lease that must be completed, released or
@@ -142,11 +185,16 @@ export class IdempotencyService {
    *   IdempotentResponseNotStoredException for an outcome that was not stored.
    *   A store error other than {@link IdempotencyStoreConnectionError} passes through.
    */
-  async admit(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission> {
+  async admit(request: IdempotencyRequest, terms: AdmissionTerms, join?: EntityManager): Promise<Admission> {
     assertStorableIdentity(request);
     // Stores keep fingerprints of up to 64 characters (a SHA-256 hex); a longer one is kept as its SHA-256.
     if (request.fingerprint.length > MAX_FINGERPRINT_LENGTH) {
       request = { ...request, fingerprint: createHash('sha256').update(request.fingerprint).digest('hex') };
+    }
+    if (terms.atomic) {
+      const admission = await this.tryAdmitAtomic(request, terms, join);
+      if (admission) return admission;
+      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
     }
     const admission = await this.tryAdmit(request, terms);
     if (admission) return admission;
@@ -186,35 +234,62 @@ export class IdempotencyService {
   private async tryAdmit(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission | null> {
     const token = randomUUID();
     const claimedAt = Date.now();
-    let result: ClaimResult;
+    const result = await this.reach(request, terms, () => this.claim({ ...request, token, lockTimeout: terms.lockTimeout }, this.store));
+    if (result === UNREACHABLE) return { kind: 'run', lease: null };
+    if (result.claimed) {
+      const lease = new IdempotencyLease(this.store, request, token, terms, this.logger, claimedAt);
+      return (await lease.ensureFresh()) ? { kind: 'run', lease } : null;
+    }
+    return answerFrom(request, result.existing);
+  }
+
+  /**
+   * Atomic mode: one claim inside a new transaction (or `join`'s), which
+   * stays open for the operation when claimed and is rolled back otherwise.
+   * A concurrent transaction holding the key is waited for up to `wait` ms
+   * (its outcome is invisible until it commits). The store being down is
+   * answered 503 even under `failOpen`: the operation writes to it too.
+   */
+  private async tryAdmitAtomic(request: IdempotencyRequest, terms: AdmissionTerms, join?: EntityManager): Promise<Admission | null> {
+    if (!this.store.begin) {
+      throw new IdempotencyConfigurationError('Atomic mode needs a store with transactions: the TypeORM store on PostgreSQL.');
+    }
+    const strict = { ...terms, failOpen: false };
+    const transaction = (await this.reach(request, strict, () => this.store.begin!(join))) as IdempotencyTransaction;
+    const token = randomUUID();
     try {
-      result = await this.claim({ ...request, token, lockTimeout: terms.lockTimeout });
+      const claim = { ...request, token, lockTimeout: terms.lockTimeout };
+      const result = (await this.reach(request, strict, () => this.claim(claim, { claim: (c) => transaction.claim(c, terms.wait) }))) as ClaimResult;
+      if (result.claimed) {
+        return { kind: 'run', lease: new AtomicLease(transaction, request, token, terms, this.logger), manager: transaction.manager as EntityManager };
+      }
+      await transaction.rollback();
+      return answerFrom(request, result.existing);
+    } catch (error) {
+      await transaction.rollback();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs a store operation, translating its failure: an unreachable store is
+   * 503 (or {@link UNREACHABLE} under `failOpen`); any other error passes as is (500).
+   */
+  private async reach<T>(request: IdempotencyRequest, terms: AdmissionTerms, operation: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
+    try {
+      return await operation();
     } catch (error) {
       if (!(error instanceof IdempotencyStoreConnectionError)) {
-        this.logger.error('The idempotency store failed (not an outage: answering 500).', error);
+        if (!(error instanceof IdempotencyConfigurationError)) this.logger.error('The idempotency store failed (not an outage: answering 500).', error);
         throw error;
       }
       if (terms.failOpen) {
         this.logger.warn(`Store unreachable; running scope "${request.scope}" unprotected (failOpen): ${String(error)}`);
-        return { kind: 'run', lease: null };
+        return UNREACHABLE;
       }
       this.logger.error('Store unreachable; answering 503 (fail closed).', error);
       throw new IdempotencyStoreUnavailableException(STORE_RETRY_AFTER_SECONDS);
     }
-    if (result.claimed) {
-      const lease = new IdempotencyLease(this.store, request, token, terms, this.logger, claimedAt);
-      if (await lease.ensureFresh()) return { kind: 'run', lease };
-      return null;
-    }
-    const { existing } = result;
-    // A row this claim could not see or take over belongs to a concurrent claim.
-    if (existing === null || existing.expiresInMs <= 0) return null;
-    if (request.fingerprint && existing.fingerprint && request.fingerprint !== existing.fingerprint) {
-      throw new IdempotencyKeyReusedException();
-    }
-    if (existing.status === 'processing' || !existing.response) return null;
-    if (existing.response.body === null) throw new IdempotentResponseNotStoredException();
-    return { kind: 'replay', response: existing.response };
   }
 
   /**
@@ -235,19 +310,19 @@ export class IdempotencyService {
 
   /** The module's terms, overridden by `overrides` where set. */
   private resolveTerms(overrides: Partial<AdmissionTerms>): AdmissionTerms {
-    const { ttl, lockTimeout, failOpen, wait } = resolveOptions(DEFAULT_IDEMPOTENT_OPTIONS, this.options, overrides);
-    return { ttl, lockTimeout, failOpen, wait, announce: wait > 0 };
+    const { ttl, lockTimeout, failOpen, wait, atomic } = resolveOptions(DEFAULT_IDEMPOTENT_OPTIONS, this.options, overrides);
+    return { ttl, lockTimeout, failOpen, wait, atomic, announce: wait > 0 };
   }
 
   /**
    * Claims, and claims again when it lost a race to a row its statement could
    * not see (a concurrent insert, or a takeover of a claimable row).
    */
-  private async claim(request: ClaimRequest): Promise<ClaimResult> {
-    let result = await this.store.claim(request);
+  private async claim(request: ClaimRequest, records: Pick<IdempotencyStore, 'claim'>): Promise<ClaimResult> {
+    let result = await records.claim(request);
     for (let attempt = 1; attempt < CLAIM_ATTEMPTS && !result.claimed; attempt++) {
       if (result.existing && result.existing.expiresInMs > 0) break;
-      result = await this.store.claim(request);
+      result = await records.claim(request);
     }
     return result;
   }
@@ -263,4 +338,23 @@ function announced(watch: RecordWatch, ms: number): Promise<boolean> {
       resolve(true);
     });
   });
+}
+
+/** What {@link IdempotencyService.reach} answers for an unreachable store under `failOpen`. */
+const UNREACHABLE = Symbol('unreachable');
+
+/**
+ * What a request gets from the record that stood in its way: its stored
+ * outcome, `null` while it is in flight (or was invisible to the claim).
+ * @throws IdempotencyKeyReusedException, IdempotentResponseNotStoredException.
+ */
+function answerFrom(request: IdempotencyRequest, existing: ExistingRecord | null): Admission | null {
+  // A row this claim could not see or take over belongs to a concurrent claim.
+  if (existing === null || existing.expiresInMs <= 0) return null;
+  if (request.fingerprint && existing.fingerprint && request.fingerprint !== existing.fingerprint) {
+    throw new IdempotencyKeyReusedException();
+  }
+  if (existing.status === 'processing' || !existing.response) return null;
+  if (existing.response.body === null) throw new IdempotentResponseNotStoredException();
+  return { kind: 'replay', response: existing.response };
 }

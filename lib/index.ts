@@ -1,12 +1,17 @@
 export * from './idempotency.constants.js';
 export { IdempotencyModule } from './idempotency.module.js';
 export type { IdempotencyModuleExtras } from './idempotency.module-definition.js';
-export { IdempotencyService, type ExecuteOptions } from './idempotency.service.js';
+export { IdempotencyService, type AtomicExecuteOptions, type ExecuteOptions } from './idempotency.service.js';
 export { IdempotencySweeper, SWEEPER_SCOPE } from './idempotency.sweeper.js';
 export { Idempotent } from './decorators/idempotent.decorator.js';
 export { SkipIdempotency } from './decorators/skip-idempotency.decorator.js';
+export { TransactionManager } from './decorators/transaction-manager.decorator.js';
 export { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
-export type { IdempotencyModuleOptions, IdempotentOptions } from './interfaces/idempotency-module-options.interface.js';
+export type {
+  IdempotencyModuleOptions,
+  IdempotentOptions,
+  TransactionContext,
+} from './interfaces/idempotency-module-options.interface.js';
 export * from './interfaces/idempotency-store.interface.js';
 export * from './exceptions/idempotency.exception.js';
 export * from './exceptions/idempotency-key-missing.exception.js';
@@ -18,6 +23,7 @@ export * from './exceptions/idempotency-store-unavailable.exception.js';
 export * from './exceptions/request-not-fingerprintable.exception.js';
 export * from './exceptions/principal-unresolved.exception.js';
 export * from './exceptions/body-not-fingerprintable.exception.js';
+export * from './exceptions/transaction-not-committed.exception.js';
 export { IdempotencyStoreConnectionError } from './errors/idempotency-store-connection.error.js';
 export { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
 export { InMemoryIdempotencyStore, type InMemoryIdempotencyStoreOptions } from './stores/in-memory.store.js';

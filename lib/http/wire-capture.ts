@@ -22,7 +22,8 @@ const METHODS = ['writeHead', 'write', 'end', 'flushHeaders'] as const;
 /**
  * Holds what the app sends on `response` (after every interceptor, serializer
  * and exception filter, as the HTTP adapter writes it) until `beforeSend` has
- * resolved, then lets it go out unchanged. `beforeSend` sees the response
+ * resolved, then lets it go out unchanged, or sends the response
+ * `beforeSend` resolved in its place. `beforeSend` sees the response
  * once, before any byte of it leaves: a body sent whole (one `end()`, as
  * Express's `res.send` and Fastify's `reply.send` do) of at most `maxBytes`
  * with its bytes; a larger one, or a stream (`write()` before `end()`, or
@@ -32,7 +33,7 @@ const METHODS = ['writeHead', 'write', 'end', 'flushHeaders'] as const;
 export function holdResponse(
   response: ServerResponse,
   maxBytes: number,
-  beforeSend: (sent: WireResponse) => Promise<void>,
+  beforeSend: (sent: WireResponse) => Promise<WireReplay | void>,
 ): void {
   const originals = takeMethods(response);
   const pending: (() => void)[] = [];
@@ -44,9 +45,14 @@ export function holdResponse(
     settling = true;
     const status = head?.status ?? response.statusCode;
     const headers = { ...response.getHeaders(), ...head?.headers };
-    void beforeSend({ status, headers, body }).then(() => {
+    void beforeSend({ status, headers, body }).then((replacement) => {
       restoreMethods(response, originals);
-      for (const call of pending) call();
+      if (!replacement) {
+        for (const call of pending) call();
+        return;
+      }
+      for (const name of response.getHeaderNames()) response.removeHeader(name);
+      sendStored(response, replacement);
     });
   };
   const later = (method: 'writeHead' | 'write' | 'end' | 'flushHeaders', args: unknown[]): void => {

@@ -10,7 +10,7 @@ import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { Observable, type Subscription } from 'rxjs';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency.constants.js';
-import { IDEMPOTENCY_OPTIONS } from '../idempotency.internal-constants.js';
+import { IDEMPOTENCY_OPTIONS, TRANSACTION_MANAGER } from '../idempotency.internal-constants.js';
 import { IdempotencyService, type Admission } from '../idempotency.service.js';
 import { BodyNotFingerprintableException } from '../exceptions/body-not-fingerprintable.exception.js';
 import { IdempotencyException } from '../exceptions/idempotency.exception.js';
@@ -23,7 +23,7 @@ import { requestFingerprint } from '../http/request-fingerprint.js';
 import { defaultPrincipal } from '../http/request-principal.js';
 import { isInDoubt, recordOutcome, replayResponse, type RunState } from '../http/response-outcome.js';
 import type { IdempotencyModuleOptions, IdempotentOptions } from '../interfaces/idempotency-module-options.interface.js';
-import type { IdempotencyLease } from '../protocol/idempotency-lease.js';
+import type { Lease } from '../protocol/idempotency-lease.js';
 
 /** Marks a request an idempotency interceptor has taken, so a second one stands aside. */
 const TAKEN = Symbol.for('nestjs-idempotency:taken');
@@ -125,7 +125,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const response = context.switchToHttp().getResponse();
     return new Observable((subscriber) => {
       let run: Subscription | undefined;
-      let lease: IdempotencyLease | null = null;
+      let lease: Lease | null = null;
       const state: RunState = { finished: false, inDoubt: false };
       this.admit(context, route).then(
         (admission) => {
@@ -137,8 +137,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
           }
           lease = admission.lease;
           if (subscriber.closed) return void lease?.release(); // torn down before the handler ran
+          if (admission.manager) context.switchToHttp().getRequest()[TRANSACTION_MANAGER] = admission.manager;
           if (lease) recordOutcome(rawResponseOf(response), route, lease, state);
-          run = next.handle().subscribe({
+          run = this.idempotency.inTransaction(admission, () => next.handle()).subscribe({
             next: (value) => subscriber.next(value),
             error: (error: unknown) => {
               state.finished = true;

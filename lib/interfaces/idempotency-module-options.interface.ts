@@ -1,5 +1,6 @@
 import type { ExecutionContext, Type } from '@nestjs/common';
 import type { IdempotencyInterceptor } from '../interceptors/idempotency.interceptor.js';
+import type { EntityManager } from 'typeorm';
 import type { IdempotencyStore } from './idempotency-store.interface.js';
 
 /** Options that `@Idempotent()` may set per route, overriding the module's. */
@@ -60,6 +61,17 @@ export interface IdempotentOptions {
    * (RFC 7240); this option is the cap. Default 0: answer 409 at once.
    */
   wait?: number;
+  /**
+   * Atomic mode (TypeORM store on PostgreSQL): the claim, the handler's own
+   * writes and the completion commit in ONE transaction, and the response
+   * leaves after the commit. The handler writes with the `EntityManager` of
+   * `@TransactionManager()`. A throw, an outcome that is not stored, or a
+   * crash before the commit rolls back both the record and the writes; a
+   * concurrent duplicate waits for the commit up to `wait` ms, then answers
+   * 409. The store being unreachable answers 503 even under `failOpen`.
+   * Default `false`.
+   */
+  atomic?: boolean;
 }
 
 /** Options of `IdempotencyModule.forRoot()` / `forRootAsync()`; all optional. */
@@ -85,4 +97,17 @@ export interface IdempotencyModuleOptions extends IdempotentOptions {
    * replaces the built-in one (register no other idempotency interceptor).
    */
   interceptor?: Type<IdempotencyInterceptor>;
+  /**
+   * Atomic mode: also hands the request's transaction to code that reaches
+   * transactions another way while the handler (or `execute()`'s operation)
+   * runs, e.g. `ClsTransactionContext` from `nestjs-idempotency/cls` for
+   * `@nestjs-cls/transactional`'s `TransactionHost`.
+   */
+  transactionContext?: TransactionContext;
+}
+
+/** Makes a transaction's `EntityManager` the current one for code run by {@link TransactionContext.run}. */
+export interface TransactionContext {
+  /** Runs `work` (synchronously) in a context where `manager` is the active transaction; returns what it returns. */
+  run<T>(manager: EntityManager, work: () => T): T;
 }

@@ -95,10 +95,42 @@ export interface IdempotencyStore {
    */
   watch?(id: IdempotencyRecordId): Promise<RecordWatch>;
   /**
+   * Atomic mode (optional): opens a transaction in which the claim, the
+   * operation's own writes and the completion commit together, or joins the
+   * transaction of `join` (a TypeORM `EntityManager` of a transaction in
+   * progress) inside a savepoint.
+   */
+  begin?(join?: unknown): Promise<IdempotencyTransaction>;
+  /**
    * Optional startup check (e.g. that a table exists), called once when the
    * module initializes. Throw an error that names the fix.
    */
   verify?(): Promise<void>;
+}
+
+/**
+ * A transaction of atomic mode, from {@link IdempotencyStore.begin}. Its
+ * record stays invisible to other transactions until it commits: a
+ * concurrent claim of the same key waits for the outcome (up to its `wait`).
+ */
+export interface IdempotencyTransaction {
+  /** What the operation writes with: for the TypeORM stores, an `EntityManager` on the transaction. */
+  readonly manager: unknown;
+  /**
+   * Claims inside the transaction. A claim that met a concurrent transaction
+   * holding the key and waited `wait` ms for it in vain answers as in flight
+   * (a processing record), and leaves the transaction to roll back.
+   */
+  claim(request: ClaimRequest, wait: number): Promise<ClaimResult>;
+  /**
+   * Completes the claimed record and commits (a joined transaction: releases
+   * its savepoint; the caller commits).
+   * @throws when the commit failed: nothing of the transaction was kept, or
+   *   (a connection lost during COMMIT) its outcome is unknown. A retry is safe either way.
+   */
+  commit(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce: boolean): Promise<void>;
+  /** Rolls back (a joined transaction: to its savepoint). Does nothing once ended. */
+  rollback(): Promise<void>;
 }
 
 /** A subscription to the announcements of one record, from {@link IdempotencyStore.watch}. */

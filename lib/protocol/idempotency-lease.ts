@@ -10,6 +10,17 @@ export interface LeaseTerms {
 }
 
 /**
+ * How the run of an operation ends, exactly once: its outcome stored
+ * (`complete`), the record given up so a retry runs again (`release`), or
+ * the outcome in doubt (`abandon`).
+ */
+export interface Lease {
+  complete(response: StoredResponse): Promise<void>;
+  release(): Promise<void>;
+  abandon(): void;
+}
+
+/**
  * The right to run an operation for one record, held through its token.
  * While held, a heartbeat extends the lease every third of `lockTimeout`, so a
  * slow operation on a live instance is never taken over. It ends exactly once:
@@ -21,7 +32,7 @@ export interface LeaseTerms {
  * Store failures after the operation ran are logged, not thrown: the
  * operation's result is still the caller's to have (see RELIABILITY.md).
  */
-export class IdempotencyLease {
+export class IdempotencyLease implements Lease {
   private heartbeat?: NodeJS.Timeout;
   private ended = false;
 

@@ -38,6 +38,7 @@ const ROUTE_RULES: Record<string, Rule> = {
   required: boolean,
   failOpen: boolean,
   wait: milliseconds(0),
+  atomic: boolean,
   scope: of('a non-empty string or a function', (v) => (typeof v === 'string' && v !== '') || isFunction(v)),
   principal: of('a string or a function', (v) => typeof v === 'string' || isFunction(v)),
   fingerprint: of('false or a function', (v) => v === false || isFunction(v)),
@@ -57,6 +58,7 @@ const MODULE_RULES: Record<string, Rule> = {
   header: of('an HTTP header name', (v) => typeof v === 'string' && HEADER_NAME.test(v)),
   sweepInterval: milliseconds(1),
   interceptor: of('a class that extends IdempotencyInterceptor', isFunction),
+  transactionContext: of('a TransactionContext (an object with run(manager, work))', (v) => typeof (v as { run?: unknown } | null)?.run === 'function'),
 };
 
 /** Validates module options; numeric and boolean strings are converted. `undefined` values are left out. */

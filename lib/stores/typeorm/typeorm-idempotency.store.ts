@@ -6,6 +6,7 @@ import type {
   ClaimResult,
   IdempotencyRecordId,
   IdempotencyStore,
+  IdempotencyTransaction,
   RecordWatch,
   StoredResponse,
 } from '../../interfaces/idempotency-store.interface.js';
@@ -53,6 +54,22 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
 
   async release(id: IdempotencyRecordId, token: string, announce?: boolean): Promise<boolean> {
     return this.open().release(id, token, announce);
+  }
+
+  /**
+   * Atomic mode: a transaction on the DataSource (or the one of `join`, an
+   * `EntityManager` in a transaction) for the claim, the operation's writes
+   * and the completion. PostgreSQL only, for now.
+   * @throws IdempotencyConfigurationError on MySQL/MariaDB and SQLite.
+   */
+  async begin(join?: unknown): Promise<IdempotencyTransaction> {
+    const records = this.open();
+    if (!records.begin) {
+      throw new IdempotencyConfigurationError(
+        `Atomic mode (atomic: true, or execute() with a manager) needs PostgreSQL; this DataSource is ${this.getDataSource().options.type}.`,
+      );
+    }
+    return records.begin(join);
   }
 
   /**

@@ -1,7 +1,9 @@
+import type { DataSource } from 'typeorm';
 import type {
   ClaimRequest,
   ClaimResult,
   IdempotencyRecordId,
+  IdempotencyTransaction,
   RecordWatch,
   StoredResponse,
 } from '../../../interfaces/idempotency-store.interface.js';
@@ -9,6 +11,7 @@ import { claimResult, type ClaimedRow, idValues, missingTableError, retrying, ty
 import { LeaseLane, type PgPool } from './lease-lane.js';
 import { classify, isRetryable } from './postgres-errors.js';
 import { PostgresNotifications } from './postgres-notifications.js';
+import { PostgresTransaction } from './postgres-transaction.js';
 import { buildStatements, type Statement, type Statements } from './postgres-statements.js';
 
 /**
@@ -24,10 +27,12 @@ export class PostgresRecords implements SqlRecords {
   private readonly prepared: boolean;
 
   private readonly pool: PgPool;
+  private readonly dataSource: DataSource;
   private readonly notifications: PostgresNotifications;
 
   constructor({ dataSource, table, options }: SqlRecordsContext) {
     // TypeORM's PostgreSQL driver keeps its pg Pool as `master`.
+    this.dataSource = dataSource;
     this.pool = (dataSource.driver as unknown as { master: PgPool }).master;
     this.statements = buildStatements(table);
     this.lane = new LeaseLane(this.pool, options.leaseConnections ?? 4);
@@ -52,6 +57,11 @@ export class PostgresRecords implements SqlRecords {
     const values = [...idValues(id), token];
     if (!announce) return (await this.onLane(this.statements.release, values)) === 1;
     return (await this.onLane(this.statements.releaseAnnounced, [...values, ...this.announcement(id)])) === 1;
+  }
+
+  /** Atomic mode: see {@link PostgresTransaction}. */
+  begin(join?: unknown): Promise<IdempotencyTransaction> {
+    return PostgresTransaction.open(this.dataSource, this.statements, (id) => this.announcement(id), join);
   }
 
   watch(id: IdempotencyRecordId): Promise<RecordWatch> {

@@ -1,0 +1,169 @@
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { IdempotencyConfigurationError } from '../../../errors/idempotency-configuration.error.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  IdempotencyRecordId,
+  IdempotencyTransaction,
+  StoredResponse,
+} from '../../../interfaces/idempotency-store.interface.js';
+import { claimResult, idValues, type ClaimedRow } from '../sql-records.js';
+import { inlineParameters } from './postgres-literals.js';
+import { classify } from './postgres-errors.js';
+import type { Statement, Statements } from './postgres-statements.js';
+
+/** The part of pg's `Client` a transaction uses: simple queries, several statements in one round trip. */
+interface PgConnection {
+  query(text: string): Promise<PgResult | PgResult[]>;
+  escapeLiteral(value: string): string;
+}
+type PgResult = { rows: never[]; rowCount: number | null };
+
+/** The parts of a TypeORM query runner whose transaction state a transaction keeps true. */
+type TransactionState = Omit<QueryRunner, 'isTransactionActive'> & {
+  isTransactionActive: boolean;
+  transactionDepth: number;
+  broadcaster?: { broadcast(event: string): Promise<void> };
+};
+
+/** The `pg_notify` channel and payload of a completion that wakes the waiters of `id`. */
+export type Announcement = (id: IdempotencyRecordId) => [string, string];
+
+/** SQLSTATE of `lock_timeout` running out: a concurrent transaction holds the key. */
+const LOCK_NOT_AVAILABLE = '55P03';
+const SAVEPOINT = 'nestjs_idempotency';
+
+/** What a claim that waited in vain for a concurrent transaction answers: a record in flight. */
+const HELD_BY_ANOTHER_TRANSACTION: ClaimResult = {
+  claimed: false,
+  existing: { fingerprint: '', status: 'processing', expiresInMs: 1, response: null },
+};
+
+/**
+ * Atomic mode on PostgreSQL: a transaction on a connection of the
+ * DataSource's pool (or the caller's, joined in a savepoint) through a
+ * TypeORM query runner, so the operation's `EntityManager` writes in it.
+ * Two round trips of its own: BEGIN and the claim in one simple query,
+ * the completion and COMMIT in another (values inlined as literals: a simple
+ * query takes no parameters). The claim waits for a concurrent transaction
+ * holding the key for at most `wait` ms (`lock_timeout`, restored after the
+ * claim so the operation's statements keep the session's).
+ *
+ * The query runner's transaction state is kept true (`isTransactionActive`,
+ * depth 1), so the operation's own `manager.transaction()` nests in a
+ * savepoint, and its subscribers hear the transaction events.
+ */
+export class PostgresTransaction implements IdempotencyTransaction {
+  private opened = false;
+  private ended = false;
+
+  private constructor(
+    private readonly runner: TransactionState,
+    private readonly connection: PgConnection,
+    private readonly statements: Statements,
+    private readonly announcementOf: Announcement,
+    /** Joined the caller's transaction: a savepoint, released or rolled back to; the caller commits. */
+    private readonly joined: boolean,
+  ) {}
+
+  /** Opens a transaction on the pool of `dataSource`, or joins that of `join`. */
+  static async open(dataSource: DataSource, statements: Statements, announcementOf: Announcement, join?: unknown): Promise<PostgresTransaction> {
+    if (join !== undefined) {
+      const runner = (join as EntityManager | null)?.queryRunner as TransactionState | undefined;
+      if (!runner?.isTransactionActive) {
+        throw new IdempotencyConfigurationError(
+          'execute(): `manager` must be the EntityManager of a transaction in progress, e.g. inside dataSource.transaction(async (manager) => ...).',
+        );
+      }
+      return new PostgresTransaction(runner, (await runner.connect()) as PgConnection, statements, announcementOf, true);
+    }
+    const runner = dataSource.createQueryRunner('master') as TransactionState;
+    try {
+      return new PostgresTransaction(runner, (await runner.connect()) as PgConnection, statements, announcementOf, false);
+    } catch (error) {
+      await runner.release();
+      throw classify(error);
+    }
+  }
+
+  get manager(): EntityManager {
+    return this.runner.manager;
+  }
+
+  async claim({ scope, principal, key, fingerprint, token, lockTimeout }: ClaimRequest, wait: number): Promise<ClaimResult> {
+    const claim = this.inline(this.statements.claim, [scope, principal, key, fingerprint, token, lockTimeout]);
+    const results = await this.run([
+      ...(this.opened ? [] : [this.joined ? `SAVEPOINT ${SAVEPOINT}` : 'BEGIN ISOLATION LEVEL READ COMMITTED']),
+      `SELECT set_config('nestjs_idempotency.lock_timeout', current_setting('lock_timeout'), true), set_config('lock_timeout', '${Math.max(1, Math.ceil(wait))}ms', true)`,
+      claim,
+      `SELECT set_config('lock_timeout', current_setting('nestjs_idempotency.lock_timeout'), true)`,
+    ]).catch((error: unknown) => {
+      this.opened = true; // BEGIN ran before the claim failed
+      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return null;
+      throw classify(error);
+    });
+    if (!this.opened) await this.began();
+    if (!results) return HELD_BY_ANOTHER_TRANSACTION;
+    const row = results[results.length - 2].rows[0] as ClaimedRow & { claimed: boolean };
+    return claimResult(row.claimed, row);
+  }
+
+  async commit(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce: boolean): Promise<void> {
+    const values = [...idValues(id), token, response.status, JSON.stringify(response.headers), response.body, ttl];
+    const complete = announce
+      ? this.inline(this.statements.completeAnnounced, [...values, ...this.announcementOf(id)])
+      : this.inline(this.statements.complete, values);
+    if (this.ended) throw new Error('the idempotency transaction has already ended');
+    await this.broadcast('BeforeTransactionCommit');
+    try {
+      await this.run([complete, this.joined ? `RELEASE SAVEPOINT ${SAVEPOINT}` : 'COMMIT']);
+    } catch (error) {
+      await this.rollback();
+      throw classify(error);
+    }
+    await this.end('AfterTransactionCommit');
+  }
+
+  async rollback(): Promise<void> {
+    if (this.ended) return;
+    if (this.opened) {
+      await this.broadcast('BeforeTransactionRollback');
+      await this.run([this.joined ? `ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}` : 'ROLLBACK']).catch(() => undefined);
+    }
+    await this.end(this.opened ? 'AfterTransactionRollback' : undefined);
+  }
+
+  /** Marks the query runner in a transaction, as its own `startTransaction()` does. */
+  private async began(): Promise<void> {
+    this.opened = true;
+    if (this.joined) return;
+    this.runner.isTransactionActive = true;
+    this.runner.transactionDepth = 1;
+    await this.broadcast('AfterTransactionStart');
+  }
+
+  /** Ends the transaction: the query runner out of it and, unless joined, back to the pool. */
+  private async end(event?: string): Promise<void> {
+    this.ended = true;
+    if (this.joined) return;
+    this.runner.isTransactionActive = false;
+    this.runner.transactionDepth = 0;
+    if (event) await this.broadcast(event);
+    await this.runner.release();
+  }
+
+  private async run(statements: string[]): Promise<PgResult[]> {
+    const results = await this.connection.query(statements.join(';\n'));
+    return Array.isArray(results) ? results : [results];
+  }
+
+  private inline({ text }: Statement, values: unknown[]): string {
+    return inlineParameters(text, values, (value) => this.connection.escapeLiteral(value));
+  }
+
+  /** TypeORM's transaction events, for the subscribers of the DataSource (not for a joined transaction). */
+  private async broadcast(event: string): Promise<void> {
+    if (!this.joined) await this.runner.broadcaster?.broadcast(event);
+  }
+}
+
