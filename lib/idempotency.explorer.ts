@@ -4,11 +4,11 @@ import { transactionManagerOf } from './decorators/transaction-manager.decorator
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
 import { IdempotencyStoreConnectionError } from './errors/idempotency-store-connection.error.js';
-import { IdempotentRoutes, isServerSentEvents, type Handler } from './http/idempotent-routes.js';
+import { IdempotentRoutes, isServerSentEvents, type Handler, type IdempotentRoute } from './http/idempotent-routes.js';
 import { IDEMPOTENCY_OPTIONS, IDEMPOTENT_METADATA } from './idempotency.internal-constants.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
-import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
+import { IdempotencyStore, type StoreUses } from './interfaces/idempotency-store.interface.js';
 
 /** `@MessagePattern()` / `@EventPattern()` metadata of `@nestjs/microservices` (not a dependency). */
 const MESSAGE_PATTERN_METADATA = 'microservices:pattern';
@@ -33,17 +33,20 @@ export class IdempotencyExplorer implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     this.checkOneInterceptor();
-    this.checkDecoratedMethods();
-    await this.verifyStore();
+    const uses = this.checkDecoratedMethods();
+    await this.verifyStore(uses);
   }
 
   /**
    * A store that is misconfigured stops the app; one that is only unreachable
    * now does not (that is an outage: requests answer 503, or run under `failOpen`).
    */
-  private async verifyStore(): Promise<void> {
+  private async verifyStore(uses: StoreUses): Promise<void> {
+    if (uses.waiting && !this.store.watch) {
+      this.logger.warn('Some route sets `wait`, but the idempotency store cannot wake waiters (no watch()): duplicates answer 409 at once.');
+    }
     try {
-      await this.store.verify?.();
+      await this.store.verify?.(uses);
     } catch (error) {
       if (!(error instanceof IdempotencyStoreConnectionError)) throw error;
       this.logger.warn(`The idempotency store is unreachable at startup; starting anyway: ${error.message}`);
@@ -64,7 +67,10 @@ export class IdempotencyExplorer implements OnModuleInit {
     }
   }
 
-  private checkDecoratedMethods(): void {
+  /** Checks every decorated method; returns what the routes use of the store. */
+  private checkDecoratedMethods(): StoreUses {
+    // execute() takes the module's defaults: they count as uses too.
+    const uses: StoreUses = { transactions: !!this.options.atomic, waiting: !!this.options.wait };
     const routes = new IdempotentRoutes(this.reflector, this.options);
     const controllers = new Set(this.discovery.getControllers().map(({ metatype }) => metatype));
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
@@ -73,16 +79,20 @@ export class IdempotencyExplorer implements OnModuleInit {
       for (const name of this.scanner.getAllMethodNames(type.prototype)) {
         const handler = type.prototype[name] as Handler;
         if (controllers.has(type) && Reflect.getMetadata(PATH_METADATA, handler) !== undefined) {
-          this.checkRoute(routes, type, handler);
+          const options = this.checkRoute(routes, type, handler);
+          uses.transactions ||= !!options?.atomic;
+          uses.waiting ||= !!options?.wait;
         } else if (this.reflector.get(IDEMPOTENT_METADATA, handler)) {
           const kind = Reflect.getMetadata(MESSAGE_PATTERN_METADATA, handler) ? 'a message handler' : 'not an HTTP route';
           this.logger.warn(`@Idempotent() on ${type.name}.${name} has no effect: it is ${kind}, and only HTTP routes are supported yet.`);
         }
       }
     }
+    return uses;
   }
 
-  private checkRoute(routes: IdempotentRoutes, controller: Type, handler: Handler): void {
+  /** Checks one route at startup; returns its resolved options (`undefined` when it is not idempotent). */
+  private checkRoute(routes: IdempotentRoutes, controller: Type, handler: Handler): IdempotentRoute['options'] | undefined {
     if (isServerSentEvents(handler) && this.reflector.get(IDEMPOTENT_METADATA, handler)) {
       throw new IdempotencyConfigurationError(
         `@Idempotent() on ${controller.name}.${handler.name}: a server-sent events stream cannot be replayed. Remove the decorator.`,
@@ -100,6 +110,7 @@ export class IdempotencyExplorer implements OnModuleInit {
         `@Idempotent({ atomic: true }) on ${controller.name}.${handler.name} needs a store with transactions: the TypeORM store on PostgreSQL.`,
       );
     }
+    return route?.options;
   }
 }
 

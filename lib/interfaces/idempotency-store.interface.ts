@@ -105,7 +105,7 @@ export interface IdempotencyStore {
    * Optional startup check (e.g. that a table exists), called once when the
    * module initializes. Throw an error that names the fix.
    */
-  verify?(): Promise<void>;
+  verify?(uses?: StoreUses): Promise<void>;
 }
 
 /**
@@ -131,6 +131,14 @@ export interface IdempotencyTransaction {
   commit(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce: boolean): Promise<void>;
   /** Rolls back (a joined transaction: to its savepoint). Does nothing once ended. */
   rollback(): Promise<void>;
+}
+
+/** What the app's routes and options use of a store, for {@link IdempotencyStore.verify}. */
+export interface StoreUses {
+  /** Some route is atomic (`begin()`). */
+  transactions: boolean;
+  /** Some route waits for duplicates (`watch()`). */
+  waiting: boolean;
 }
 
 /** A subscription to the announcements of one record, from {@link IdempotencyStore.watch}. */

@@ -15,6 +15,8 @@ import {
   IdempotencyStoreUnavailableException,
   Idempotent,
   InMemoryIdempotencyStore,
+  SqliteIdempotencyRecord,
+  TransactionManager,
   TypeOrmIdempotencyStore,
 } from '../../lib/index.js';
 import { RedisIdempotencyStore } from '../../lib/stores/redis/index.js';
@@ -175,8 +177,48 @@ class OrdersResolver {
 @Module({ controllers: [MessagesController], providers: [OrdersResolver] })
 class NotHttpModule {}
 
+@Controller('transfers')
+class ManagerWithoutAtomicController {
+  @Post()
+  @Idempotent()
+  create(@TransactionManager() manager: unknown) {
+    return { manager: !!manager };
+  }
+}
+
+@Controller('transfers')
+class AtomicController {
+  @Post()
+  @Idempotent({ atomic: true })
+  create(@TransactionManager() manager: unknown) {
+    return { manager: !!manager };
+  }
+}
+
 describe('decorated handlers are checked at startup', () => {
   const store = () => new InMemoryIdempotencyStore();
+
+  it('refuses @TransactionManager() on a route without atomic: true', async () => {
+    const startup = start({ imports: [IdempotencyModule.forRoot({ store: store() })], controllers: [ManagerWithoutAtomicController] });
+    await expect(startup).rejects.toThrow(/@TransactionManager\(\) on ManagerWithoutAtomicController.create needs @Idempotent\(\{ atomic: true \}\)/);
+  });
+
+  it.each([
+    ['atomic: true', { atomic: true }, /Atomic mode .* needs PostgreSQL or MySQL\/MariaDB; the idempotency store's DataSource is better-sqlite3/],
+  ])('refuses %s on a TypeORM store whose database cannot serve it (SQLite)', async (_, options, message) => {
+    const startup = start({
+      imports: [
+        TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:', entities: [SqliteIdempotencyRecord], synchronize: true }),
+        IdempotencyModule.forRoot({ entity: SqliteIdempotencyRecord, ...options }),
+      ],
+    });
+    await expect(startup).rejects.toThrow(message);
+  });
+
+  it('refuses an atomic route on a store without transactions, naming the one that has them', async () => {
+    const startup = start({ imports: [IdempotencyModule.forRoot({ store: store() })], controllers: [AtomicController] });
+    await expect(startup).rejects.toThrow(/AtomicController.create needs a store with transactions: the TypeORM store on PostgreSQL/);
+  });
 
   it('refuses invalid @Idempotent() options, naming the route', async () => {
     const startup = start({ imports: [IdempotencyModule.forRoot({ store: store() })], controllers: [JobsController] });

@@ -8,6 +8,7 @@ import type {
   IdempotencyStore,
   IdempotencyTransaction,
   RecordWatch,
+  StoreUses,
   StoredResponse,
 } from '../../interfaces/idempotency-store.interface.js';
 import { openSqlRecords } from './open-sql-records.js';
@@ -64,11 +65,7 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
    */
   async begin(join?: unknown): Promise<IdempotencyTransaction> {
     const records = this.open();
-    if (!records.begin) {
-      throw new IdempotencyConfigurationError(
-        `Atomic mode (atomic: true, or execute() with a manager) needs PostgreSQL; this DataSource is ${this.getDataSource().options.type}.`,
-      );
-    }
+    if (!records.begin) throw this.unable('Atomic mode (atomic: true, or execute() with a manager)', 'PostgreSQL or MySQL/MariaDB');
     return records.begin(join);
   }
 
@@ -79,9 +76,7 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
    */
   async watch(id: IdempotencyRecordId): Promise<RecordWatch> {
     const records = this.open();
-    if (!records.watch) {
-      throw new IdempotencyConfigurationError('The `wait` option needs a store that can wake waiters: PostgreSQL, SQLite, Redis or in-memory; MySQL/MariaDB cannot.');
-    }
+    if (!records.watch) throw this.unable('The `wait` option', 'PostgreSQL, SQLite, Redis or in-memory');
     return records.watch(id);
   }
 
@@ -94,13 +89,18 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
   }
 
   /**
-   * Checks at startup that the DataSource's type is supported and the table
-   * exists (unless the DataSource is not initialized yet).
+   * Checks at startup that the DataSource's type is supported, the table
+   * exists, and the database can do what `uses` asks: transactions (atomic
+   * mode) and waking waiters (wait mode). Skipped while the DataSource is
+   * not initialized yet.
    * @throws IdempotencyConfigurationError naming the fix.
    */
-  async verify(): Promise<void> {
+  async verify(uses?: StoreUses): Promise<void> {
     if (!this.getDataSource().isInitialized) return; // initialized later by the app (manualInitialization): checked on first use
-    await this.open().verify();
+    const records = this.open();
+    await records.verify();
+    if (uses?.transactions && !records.begin) throw this.unable('Atomic mode (atomic: true, or execute() with a manager)', 'PostgreSQL or MySQL/MariaDB');
+    if (uses?.waiting && !records.watch) throw this.unable('The `wait` option', 'PostgreSQL, SQLite, Redis or in-memory');
   }
 
   /** Closes the store's own pool (the DataSource's pool is the application's to close). */
@@ -108,6 +108,14 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
     const records = this.records;
     this.records = undefined;
     await records?.close();
+  }
+
+  /** The error of a feature this DataSource's database cannot serve. */
+  private unable(feature: string, databases: string): IdempotencyConfigurationError {
+    return new IdempotencyConfigurationError(
+      `${feature} needs ${databases}; the idempotency store's DataSource is ${this.getDataSource().options.type}. ` +
+        'Leave the option off, or keep records in a store that has it (the `store` or `dataSource` option).',
+    );
   }
 
   private getDataSource(): DataSource {
