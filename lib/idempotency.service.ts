@@ -311,7 +311,7 @@ export class IdempotencyService {
   /** The module's terms, overridden by `overrides` where set. */
   private resolveTerms(overrides: Partial<AdmissionTerms>): AdmissionTerms {
     const { ttl, lockTimeout, failOpen, wait, atomic } = resolveOptions(DEFAULT_IDEMPOTENT_OPTIONS, this.options, overrides);
-    return { ttl, lockTimeout, failOpen, wait, atomic, announce: wait > 0 };
+    return { ttl, lockTimeout, failOpen, wait, atomic, announce: wait > 0 && !atomic };
   }
 
   /**

@@ -182,7 +182,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         fingerprint: this.getFingerprint(context, options),
       };
       const wait = preferredWait(context.switchToHttp().getRequest().headers.prefer, options.wait);
-      return await this.idempotency.admit(request, { ...options, wait, announce: options.wait > 0 });
+      // Atomic duplicates wait in the database (a lock wait), not for an announcement.
+      return await this.idempotency.admit(request, { ...options, wait, announce: options.wait > 0 && !options.atomic });
     } catch (error) {
       this.explain(route, error);
       throw error;

@@ -10,6 +10,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { IdempotencyModule, IdempotencyRecord } from '../../../lib/index.js';
+import { AtomicEffectsController } from './atomic-effects.controller.js';
 import { EffectsController } from './effects.controller.js';
 import { IpcGate } from './ipc.js';
 import { mysqlStore, type MysqlStoreOptions } from './mysql-store.js';
@@ -77,7 +78,8 @@ export class WorkerModule implements OnModuleInit {
         ...(mysql?.imports ?? []),
         IdempotencyModule.forRoot({ lockTimeout, sweepInterval, ...(redis && { store: redis.store }), ...mysql?.options }),
       ],
-      controllers: [EffectsController],
+      // Atomic mode needs the PostgreSQL store's transactions: its route only on that store.
+      controllers: [EffectsController, ...(store ? [] : [AtomicEffectsController])],
       providers: [IpcGate, SweepLog, { provide: APP_GUARD, useClass: HeaderUserGuard }, ...(redis?.providers ?? [])],
     };
   }
