@@ -146,7 +146,7 @@ export class IdempotencyService {
     const { scope = 'default', principal = '', fingerprint = '', manager, ...terms } = options;
     const request = { scope, principal, key, fingerprint };
     const resolved = this.resolveTerms(validateRouteOptions(terms, 'execute()'));
-    const admission = await this.admit(request, manager ? { ...resolved, atomic: true } : resolved, manager);
+    const admission = await this.admit(request, manager ? { ...resolved, atomic: true, announce: false } : resolved, manager);
     if (admission.kind === 'replay') {
       return decodeStoredBody(admission.response.body as Buffer) as T;
     }
