@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { readMilliseconds } from '../config/milliseconds.js';
 import type { CreateOrderDto } from './create-order.dto.js';
 import { Order } from './order.entity.js';
@@ -36,12 +36,14 @@ export class OrdersService {
   }
 
   /**
-   * Adds a payment to an order. Not idempotent by itself: applied twice, it
-   * counts twice; `PaymentsService` makes sure each event is applied once.
+   * Adds a payment to an order, in the transaction of `manager`. Not
+   * idempotent by itself: applied twice, it counts twice; `PaymentsService`
+   * makes sure each event is applied once.
    */
-  async addPayment(id: number, amount: number): Promise<Order> {
-    const result = await this.orders.increment({ id }, 'amountPaid', amount);
+  async addPayment(manager: EntityManager, id: number, amount: number): Promise<Order> {
+    const orders = manager.getRepository(Order);
+    const result = await orders.increment({ id }, 'amountPaid', amount);
     if (!result.affected) throw new NotFoundException(`Order ${id} not found`);
-    return this.findOne(id);
+    return orders.findOneByOrFail({ id });
   }
 }

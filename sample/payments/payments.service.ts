@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import { IdempotencyService } from '../../lib/index.js';
 import { OrdersService } from '../orders/orders.service.js';
 import type { PaymentEvent } from './payment-event.js';
@@ -14,7 +15,9 @@ export interface PaymentReceipt {
 /**
  * Applies payment events exactly once per event id, however often the
  * provider delivers them: `IdempotencyService.execute()` outside any
- * decorated route, as a queue consumer would use it.
+ * decorated route, as a queue consumer would use it. Atomic: the payment and
+ * the idempotency record commit in one transaction, so a crash between them
+ * can neither lose the payment nor apply it twice.
  */
 @Injectable()
 export class PaymentsService {
@@ -32,11 +35,15 @@ export class PaymentsService {
   handle(event: PaymentEvent): Promise<PaymentReceipt> {
     // The same event id with another order or amount is a provider bug, not a redelivery.
     const fingerprint = createHash('sha256').update(JSON.stringify([event.orderId, event.amount])).digest('hex');
-    return this.idempotency.execute(event.id, () => this.apply(event), { scope: 'payment-webhook', fingerprint });
+    return this.idempotency.execute(event.id, (manager) => this.apply(manager, event), {
+      scope: 'payment-webhook',
+      fingerprint,
+      atomic: true,
+    });
   }
 
-  private async apply(event: PaymentEvent): Promise<PaymentReceipt> {
-    const order = await this.orders.addPayment(event.orderId, event.amount);
+  private async apply(manager: EntityManager, event: PaymentEvent): Promise<PaymentReceipt> {
+    const order = await this.orders.addPayment(manager, event.orderId, event.amount);
     this.logger.log(`Applied payment ${event.id}: +${event.amount} to order ${order.id} (paid ${order.amountPaid})`);
     return { event: event.id, orderId: order.id, amountPaid: order.amountPaid };
   }
