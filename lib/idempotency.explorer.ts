@@ -70,7 +70,7 @@ export class IdempotencyExplorer implements OnModuleInit {
   /** Checks every decorated method; returns what the routes use of the store. */
   private checkDecoratedMethods(): StoreUses {
     // execute() takes the module's defaults: they count as uses too.
-    const uses: StoreUses = { transactions: !!this.options.atomic, waiting: !!this.options.wait };
+    const uses: StoreUses = { transactions: !!this.options.atomic, waiting: !!this.options.wait && !this.options.atomic };
     const routes = new IdempotentRoutes(this.reflector, this.options);
     const controllers = new Set(this.discovery.getControllers().map(({ metatype }) => metatype));
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
@@ -81,7 +81,7 @@ export class IdempotencyExplorer implements OnModuleInit {
         if (controllers.has(type) && Reflect.getMetadata(PATH_METADATA, handler) !== undefined) {
           const options = this.checkRoute(routes, type, handler);
           uses.transactions ||= !!options?.atomic;
-          uses.waiting ||= !!options?.wait;
+          uses.waiting ||= !!options?.wait && !options.atomic; // atomic duplicates wait in the database
         } else if (this.reflector.get(IDEMPOTENT_METADATA, handler)) {
           const kind = Reflect.getMetadata(MESSAGE_PATTERN_METADATA, handler) ? 'a message handler' : 'not an HTTP route';
           this.logger.warn(`@Idempotent() on ${type.name}.${name} has no effect: it is ${kind}, and only HTTP routes are supported yet.`);
@@ -107,7 +107,7 @@ export class IdempotencyExplorer implements OnModuleInit {
     }
     if (route?.options.atomic && !this.store.begin) {
       throw new IdempotencyConfigurationError(
-        `@Idempotent({ atomic: true }) on ${controller.name}.${handler.name} needs a store with transactions: the TypeORM store on PostgreSQL.`,
+        `@Idempotent({ atomic: true }) on ${controller.name}.${handler.name} needs a store with transactions: the TypeORM store on PostgreSQL or MySQL/MariaDB.`,
       );
     }
     return route?.options;

@@ -85,7 +85,7 @@ export interface ExecuteOptions {
   /**
    * Atomic mode: the claim, the writes `operation` makes with the
    * `EntityManager` it is handed, and the completion commit in one
-   * transaction (TypeORM store on PostgreSQL). A failure or a crash before
+   * transaction (TypeORM store on PostgreSQL or MySQL/MariaDB). A failure or a crash before
    * the commit leaves neither the record nor the writes. Default: the module's `atomic`.
    */
   atomic?: boolean;
@@ -252,7 +252,7 @@ export class IdempotencyService {
    */
   private async tryAdmitAtomic(request: IdempotencyRequest, terms: AdmissionTerms, join?: EntityManager): Promise<Admission | null> {
     if (!this.store.begin) {
-      throw new IdempotencyConfigurationError('Atomic mode needs a store with transactions: the TypeORM store on PostgreSQL.');
+      throw new IdempotencyConfigurationError('Atomic mode needs a store with transactions: the TypeORM store on PostgreSQL or MySQL/MariaDB.');
     }
     const strict = { ...terms, failOpen: false };
     const transaction = (await this.reach(request, strict, () => this.store.begin!(join))) as IdempotencyTransaction;

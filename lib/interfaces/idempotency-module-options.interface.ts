@@ -62,7 +62,7 @@ export interface IdempotentOptions {
    */
   wait?: number;
   /**
-   * Atomic mode (TypeORM store on PostgreSQL): the claim, the handler's own
+   * Atomic mode (TypeORM store on PostgreSQL or MySQL/MariaDB): the claim, the handler's own
    * writes and the completion commit in ONE transaction, and the response
    * leaves after the commit. The handler writes with the `EntityManager` of
    * `@TransactionManager()`. A throw, an outcome that is not stored, or a

@@ -137,7 +137,7 @@ export interface IdempotencyTransaction {
 export interface StoreUses {
   /** Some route is atomic (`begin()`). */
   transactions: boolean;
-  /** Some route waits for duplicates (`watch()`). */
+  /** Some route that is not atomic waits for duplicates (`watch()`); atomic ones wait in the database. */
   waiting: boolean;
 }
 

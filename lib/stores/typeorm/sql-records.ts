@@ -65,6 +65,15 @@ export function claimResult(claimed: boolean, row: ClaimedRow | undefined): Clai
   };
 }
 
+/**
+ * What an atomic-mode claim answers when it waited in vain for a concurrent
+ * transaction holding the key (its row is invisible until it commits): a record in flight.
+ */
+export const HELD_BY_ANOTHER_TRANSACTION: ClaimResult = {
+  claimed: false,
+  existing: { fingerprint: '', status: 'processing', expiresInMs: 1, response: null },
+};
+
 /** The values of the record's primary key, in column order. */
 export function idValues(id: IdempotencyRecordId): [string, string, string] {
   return [id.scope, id.principal, id.key];

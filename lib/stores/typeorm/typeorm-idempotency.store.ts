@@ -60,8 +60,8 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
   /**
    * Atomic mode: a transaction on the DataSource (or the one of `join`, an
    * `EntityManager` in a transaction) for the claim, the operation's writes
-   * and the completion. PostgreSQL only, for now.
-   * @throws IdempotencyConfigurationError on MySQL/MariaDB and SQLite.
+   * and the completion: PostgreSQL and MySQL/MariaDB.
+   * @throws IdempotencyConfigurationError on SQLite (one connection shared by every request).
    */
   async begin(join?: unknown): Promise<IdempotencyTransaction> {
     const records = this.open();

@@ -1,4 +1,11 @@
-import type { ClaimRequest, ClaimResult, IdempotencyRecordId, StoredResponse } from '../../../interfaces/idempotency-store.interface.js';
+import type { DataSource } from 'typeorm';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  IdempotencyRecordId,
+  IdempotencyTransaction,
+  StoredResponse,
+} from '../../../interfaces/idempotency-store.interface.js';
 import { claimResult, type ClaimedRow, missingTableError, retrying, type SqlRecords, type SqlRecordsContext } from '../sql-records.js';
 import { classify, isRetryable } from './mysql-errors.js';
 import { assertFingerprintFits, identityBytes } from './mysql-identity.js';
@@ -6,6 +13,7 @@ import { MysqlLeaseLane } from './mysql-lease-lane.js';
 import { type MysqlPool, type MysqlResult, mysqlDriverOf, runStatement, writePoolOf } from './mysql-pool.js';
 import { insertReturningDisabled, type MysqlServer, mysqlServerOf } from './mysql-server.js';
 import { buildMysqlStatements, claimValues, microseconds, type MysqlStatements } from './mysql-statements.js';
+import { MysqlTransaction } from './mysql-transaction.js';
 
 /** The record a claim reads back, with the token of its owner. */
 type ClaimedRecord = ClaimedRow & { token: string };
@@ -23,6 +31,7 @@ type ClaimedRecord = ClaimedRow & { token: string };
  * replication); lease renewals, completions and releases to the
  * {@link MysqlLeaseLane}. Statements bypass TypeORM's query runner. Time is
  * `UTC_TIMESTAMP(3)` only, so the session's `time_zone` never matters.
+ * Atomic mode runs in a {@link MysqlTransaction}.
  */
 export class MysqlRecords implements SqlRecords {
   private readonly statements: MysqlStatements;
@@ -30,10 +39,12 @@ export class MysqlRecords implements SqlRecords {
   private readonly lane: MysqlLeaseLane;
   private readonly table: string;
   private readonly forceTwoStatements: boolean;
+  private readonly dataSource: DataSource;
   private server?: Promise<MysqlServer>;
 
   constructor({ dataSource, table, options }: SqlRecordsContext) {
     const driver = mysqlDriverOf(dataSource);
+    this.dataSource = dataSource;
     this.table = table;
     this.pool = writePoolOf(driver);
     this.statements = buildMysqlStatements(table);
@@ -70,6 +81,15 @@ export class MysqlRecords implements SqlRecords {
     return (await this.onLane(this.statements.extendLease, [lease, lease, ...identityBytes(id), token])) === 1;
   }
 
+  /**
+   * Atomic mode: see {@link MysqlTransaction}. A server not known yet is
+   * asked on the transaction's own connection, never a second one of the pool.
+   */
+  begin(join?: unknown): Promise<IdempotencyTransaction> {
+    const claims = { statements: this.statements, returning: (connection: MysqlPool) => this.claimsWithReturning(connection) };
+    return MysqlTransaction.open(this.dataSource, claims, join);
+  }
+
   async purgeExpired(limit: number): Promise<number> {
     return (await this.run(this.pool, this.statements.purgeExpired, [limit])).affectedRows ?? 0;
   }
@@ -95,10 +115,10 @@ export class MysqlRecords implements SqlRecords {
     await this.lane.close();
   }
 
-  /** Whether claims return the record in the same statement; asks the server once. */
-  private async claimsWithReturning(): Promise<boolean> {
+  /** Whether claims return the record in the same statement; asks the server once (on `via`). */
+  private async claimsWithReturning(via: MysqlPool = this.pool): Promise<boolean> {
     if (this.forceTwoStatements) return false;
-    this.server ??= this.run(this.pool, 'SELECT VERSION() AS version', []).then(([row]) => mysqlServerOf(String(row.version)));
+    this.server ??= this.run(via, 'SELECT VERSION() AS version', []).then(([row]) => mysqlServerOf(String(row.version)));
     try {
       return (await this.server).insertReturning;
     } catch (error) {

@@ -7,7 +7,7 @@ import type {
   IdempotencyTransaction,
   StoredResponse,
 } from '../../../interfaces/idempotency-store.interface.js';
-import { claimResult, idValues, type ClaimedRow } from '../sql-records.js';
+import { claimResult, HELD_BY_ANOTHER_TRANSACTION, idValues, type ClaimedRow } from '../sql-records.js';
 import { inlineParameters } from './postgres-literals.js';
 import { classify } from './postgres-errors.js';
 import type { Statement, Statements } from './postgres-statements.js';
@@ -32,12 +32,6 @@ export type Announcement = (id: IdempotencyRecordId) => [string, string];
 /** SQLSTATE of `lock_timeout` running out: a concurrent transaction holds the key. */
 const LOCK_NOT_AVAILABLE = '55P03';
 const SAVEPOINT = 'nestjs_idempotency';
-
-/** What a claim that waited in vain for a concurrent transaction answers: a record in flight. */
-const HELD_BY_ANOTHER_TRANSACTION: ClaimResult = {
-  claimed: false,
-  existing: { fingerprint: '', status: 'processing', expiresInMs: 1, response: null },
-};
 
 /**
  * Atomic mode on PostgreSQL: a transaction on a connection of the
