@@ -50,37 +50,54 @@ const LOADS = [
   ['require(package name)', ['--input-type=commonjs', '-e', `(${report})(require(${JSON.stringify(pkg.name)}))`]],
 ];
 
-// The Redis store is a subpath of its own (it needs the optional peer ioredis only for its types).
-const redisReport = `m => console.log(JSON.stringify({ RedisIdempotencyStore: typeof m.RedisIdempotencyStore }))`;
-LOADS.push(
-  ['import(package name/redis)', ['--input-type=module', '-e', `import(${JSON.stringify(`${pkg.name}/redis`)}).then(${redisReport})`]],
-  ['require(package name/redis)', ['--input-type=commonjs', '-e', `(${redisReport})(require(${JSON.stringify(`${pkg.name}/redis`)}))`]],
-);
-const EXPECTED_REDIS = { RedisIdempotencyStore: 'function' };
+// Subpath entries and their exports. Each needs optional peers that the core entry never loads.
+const SUBPATHS = {
+  // The Redis store (it needs the optional peer ioredis only for its types).
+  '/redis': { RedisIdempotencyStore: 'function' },
+  // Atomic mode through @nestjs-cls/transactional (optional peers nestjs-cls and @nestjs-cls/transactional).
+  '/cls': { ClsTransactionContext: 'function' },
+};
+for (const [subpath, expected] of Object.entries(SUBPATHS)) {
+  const name = JSON.stringify(`${pkg.name}${subpath}`);
+  const subReport = `m => console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(Object.keys(expected))}.map((k) => [k, typeof m[k]]))))`;
+  LOADS.push(
+    [`import(package name${subpath})`, ['--input-type=module', '-e', `import(${name}).then(${subReport})`]],
+    [`require(package name${subpath})`, ['--input-type=commonjs', '-e', `(${subReport})(require(${name}))`]],
+  );
+}
+const expectedExports = (label) => SUBPATHS[Object.keys(SUBPATHS).find((subpath) => label.endsWith(`${subpath})`))] ?? EXPECTED;
+
+// The optional peers are CommonJS: whichever the core entry loaded would be in require.cache.
+const OPTIONAL_PEERS = Object.entries(pkg.peerDependenciesMeta ?? {}).filter(([, meta]) => meta.optional).map(([peer]) => peer);
+const PEERS_LOADED = `console.log(JSON.stringify(Object.keys(require.cache).filter((file) => ${JSON.stringify(OPTIONAL_PEERS)}.some((peer) => file.includes('/node_modules/' + peer + '/')))))`;
 
 const failures = [];
 for (const target of [entry, join(root, pkg.exports['.'].default), join(root, pkg.exports['.'].types)]) {
   if (!existsSync(target)) failures.push(`missing ${target}: run \`npm run build\` first`);
 }
+/** Runs `node args` in a fresh process (cwd the package root, so the package name resolves to itself); returns the last line of stdout. */
+function run(label, args) {
+  const child = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  if (child.status === 0) return child.stdout.trim().split('\n').at(-1);
+  failures.push(`${label} failed (exit ${child.status ?? child.signal}):\n${child.stderr.trim()}`);
+  return undefined;
+}
 if (failures.length === 0) {
   for (const [label, args] of LOADS) {
-    // cwd is the package root, so the package name resolves to itself through its `exports`.
-    const child = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    if (child.status !== 0) {
-      failures.push(`${label} failed (exit ${child.status ?? child.signal}):\n${child.stderr.trim()}`);
-      continue;
-    }
-    const exported = JSON.parse(child.stdout.trim().split('\n').at(-1));
-    const wrong = Object.entries(label.includes('/redis') ? EXPECTED_REDIS : EXPECTED)
+    const output = run(label, args);
+    if (output === undefined) continue;
+    const exported = JSON.parse(output);
+    const wrong = Object.entries(expectedExports(label))
       .filter(([name, type]) => exported[name] !== type)
       .map(([name, type]) => `${name}: expected ${type}, got ${exported[name] ?? 'nothing'}`);
     if (wrong.length > 0) failures.push(`${label} exports are wrong:\n  ${wrong.join('\n  ')}`);
     else console.log(`ok  ${label}: ${Object.keys(exported).length} exports`);
   }
+  const label = 'require(package name) loads no optional peer';
+  const output = run(label, ['--input-type=commonjs', '-e', `require(${JSON.stringify(pkg.name)}); ${PEERS_LOADED}`]);
+  const loaded = output === undefined ? [] : JSON.parse(output);
+  if (loaded.length > 0) failures.push(`${label}: it loaded\n  ${loaded.join('\n  ')}`);
+  else if (output !== undefined) console.log(`ok  ${label} (${OPTIONAL_PEERS.join(', ')})`);
 }
 
 if (failures.length > 0) {

@@ -139,7 +139,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
           if (subscriber.closed) return void lease?.release(); // torn down before the handler ran
           if (admission.manager) context.switchToHttp().getRequest()[TRANSACTION_MANAGER] = admission.manager;
           if (lease) recordOutcome(rawResponseOf(response), route, lease, state);
-          run = this.idempotency.inTransaction(admission, () => next.handle()).subscribe({
+          let handled: Observable<unknown>;
+          try {
+            handled = this.idempotency.inTransaction(admission, () => next.handle());
+          } catch (error) {
+            state.finished = true; // e.g. a transactionContext that refused: answered as an error, which releases the key
+            return subscriber.error(error);
+          }
+          run = handled.subscribe({
             next: (value) => subscriber.next(value),
             error: (error: unknown) => {
               state.finished = true;

@@ -136,3 +136,32 @@ async function waitForLockWaits(observer: pg.Pool, count: number): Promise<void>
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+describe('atomic mode with a transactionContext that throws', () => {
+  let database: TestDatabase;
+  let app: INestApplication;
+  let observer: pg.Pool;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const refusing = { run: () => { throw new Error('the transaction context refused'); } };
+    app = await bootApp('express', [AtomicAppModule.forRoot(database.url, { transactionContext: refusing })]);
+    for (const statement of ATOMIC_DDL) await app.get(DataSource).query(statement);
+    observer = new pg.Pool({ connectionString: database.url, max: 1 });
+  });
+
+  afterAll(async () => {
+    await observer?.end();
+    await app?.close();
+    await database?.drop();
+  });
+
+  it('answers 500 and rolls the claim back, and the app lives on', async () => {
+    const key = newKey();
+    const post = () => request(app.getHttpServer()).post('/atomic/orders').set('Idempotency-Key', key).send({ item: 'refused' });
+    expect((await post()).status).toBe(500);
+    expect((await post()).status).toBe(500); // not 409: the first claim was rolled back
+    const { rows } = await observer.query('SELECT count(*)::int AS n FROM idempotency_records WHERE key = $1', [key]);
+    expect(rows[0].n).toBe(0);
+  });
+});
