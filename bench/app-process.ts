@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { APP_ENV, type AppMode, type AppStats, type Command, type Reply } from './protocol.js';
 
 const APP_MAIN = fileURLToPath(new URL('./app/main.js', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
+// Generous: every app of a run boots at once, on a machine that may be busy with other work.
+const START_TIMEOUT_MS = 120_000;
 
 /** The app under test running in a process of its own, driven over IPC. */
 export class AppProcess {
@@ -15,8 +16,8 @@ export class AppProcess {
 
   /**
    * Forks the app in `mode` on `databaseUrl` and waits until it listens.
-   * `storeEnv` (for `library-redis` and `library-mariadb`): where its store
-   * keeps the records (`APP_ENV.redisUrl` and `redisPrefix`, or `mysqlUrl`).
+   * `storeEnv` (for `library-redis`, `peer-redis` and `library-mariadb`): where
+   * its store keeps the records (`APP_ENV.redisUrl` and `redisPrefix`, or `mysqlUrl`).
    */
   static async start(
     mode: AppMode,
@@ -58,6 +59,11 @@ export class AppProcess {
     if (reply.type !== 'stats') throw new Error(`expected stats from the app, got "${reply.type}"`);
     const { type: _type, ...stats } = reply;
     return stats;
+  }
+
+  /** Empties the app's in-process store (`library-memory`, `peer-memory`); nothing to do in the other modes. */
+  async reset(): Promise<void> {
+    await this.request({ type: 'reset' });
   }
 
   /** Starts the app's CPU profiler. */

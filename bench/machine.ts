@@ -15,12 +15,19 @@ export interface Machine {
   redis?: string;
   /** `VERSION()` of the MariaDB server, when the `mariadb-*` scenarios ran. */
   mariadb?: string;
+  /** Version of the peer library `@node-idempotency/nestjs`, when the `peer-*` scenarios ran. */
+  peer?: string;
   /** 1-minute load average when the run started: other work on the machine skews absolute numbers. */
   loadAverageAtStart: number;
 }
 
 /** The machine this process runs on, with the versions of the servers the run uses. */
-export function describeMachine(postgresVersion: string, redisVersion?: string, mariadbVersion?: string): Machine {
+export function describeMachine(
+  postgresVersion: string,
+  redisVersion?: string,
+  mariadbVersion?: string,
+  peerVersion?: string,
+): Machine {
   return {
     cpus: os.availableParallelism(),
     cpuModel: cpuModel(),
@@ -30,6 +37,7 @@ export function describeMachine(postgresVersion: string, redisVersion?: string, 
     postgres: postgresVersion,
     ...(redisVersion && { redis: redisVersion }),
     ...(mariadbVersion && { mariadb: mariadbVersion }),
+    ...(peerVersion && { peer: peerVersion }),
     loadAverageAtStart: os.loadavg()[0],
   };
 }

@@ -16,8 +16,10 @@ export interface Window {
 export interface ScenarioResult {
   name: string;
   summary: string;
-  /** Responses per second seen by the load generator. */
+  /** Responses per second seen by the load generator, over all windows together. */
   requestsPerSecond: number;
+  /** The median of the windows' responses per second: what the goals compare (a slow window moves it less). */
+  medianRequestsPerSecond: number;
   /** Response time percentiles in ms (every response, any status). */
   latencyMs: { p50: number; p99: number; mean: number };
   /** Responses received, by outcome (`201`, `201 replayed`, `409`...). */
@@ -58,6 +60,7 @@ export function scenarioResult(scenario: { name: string; summary: string }, wind
   const responses = windows.reduce((sum, w) => sum + w.load.responses, 0);
   const duration = windows.reduce((sum, w) => sum + w.load.duration, 0);
   const latencies = concat(windows.map((w) => w.load.latencies)).sort();
+  const windowRps = windows.map((w) => w.load.responses / w.load.duration);
   const outcomes: Record<string, number> = {};
   for (const { load } of windows) {
     for (const [outcome, count] of Object.entries(load.outcomes)) outcomes[outcome] = (outcomes[outcome] ?? 0) + count;
@@ -66,6 +69,7 @@ export function scenarioResult(scenario: { name: string; summary: string }, wind
     name: scenario.name,
     summary: scenario.summary,
     requestsPerSecond: responses / duration,
+    medianRequestsPerSecond: median(windowRps),
     latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), mean: mean(latencies) },
     outcomes,
     responses,
@@ -109,6 +113,13 @@ function concat(arrays: Float64Array[]): Float64Array {
     offset += array.length;
   }
   return all;
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Nearest-rank percentile of sorted values. */

@@ -19,7 +19,11 @@ export interface BenchOptions {
   json: boolean;
   /** Directory of the JSON (and profiles). */
   out: string;
-  /** The throwaway PostgreSQL with `fsync` on: every commit waits for its WAL flush (production). */
+  /**
+   * The throwaway PostgreSQL with `fsync` (and full-page writes) on: every
+   * commit waits for its WAL flush, as in production. Off by default, which
+   * measures CPU rather than the disk. The report's header says which.
+   */
   durable: boolean;
 }
 
@@ -36,14 +40,18 @@ export const USAGE = `Usage: npm run bench -- [options]
   --cpu-prof           write a .cpuprofile of the app per scenario and print its top frames
   --json               also print the JSON document
   --out <dir>          where to write results (default bench-results)
-  --durable            the throwaway PostgreSQL with fsync and full-page writes on, as in
-                       production (default: off, which measures CPU rather than the disk)
+  --durable            the throwaway PostgreSQL with fsync and full-page writes on: every
+                       commit waits for the disk, as in production (default: fsync off,
+                       which measures CPU rather than the disk); the report's header says
+                       which, and the goals must hold both ways (two runs)
 
 PostgreSQL: DATABASE_URL when set, else a throwaway server like the tests'.
 Redis (the redis-* scenarios): REDIS_URL when set, else redis://127.0.0.1:6379;
 when it does not answer, the redis-* scenarios are skipped with one line saying why.
 MariaDB (the mariadb-* scenarios): MYSQL_URL when set, else mysql://root@127.0.0.1:3306
-(a database per app, dropped at the end); skipped the same way when it does not answer.`;
+(a database per app, dropped at the end); skipped the same way when it does not answer.
+The peer-* scenarios run the peer library @node-idempotency/nestjs (a devDependency; its
+Redis rows use the Redis above); skipped the same way when it does not load.`;
 
 export function parseOptions(args: string[]): BenchOptions {
   const { values } = parseArgs({

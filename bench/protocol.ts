@@ -3,9 +3,20 @@
 /**
  * Which `POST /orders` the app serves: `library` with the module's default
  * store (TypeORM on PostgreSQL), `library-redis` with `RedisIdempotencyStore`,
- * `library-mariadb` with the TypeORM store on a MariaDB DataSource.
+ * `library-mariadb` with the TypeORM store on a MariaDB DataSource,
+ * `library-memory` with `InMemoryIdempotencyStore`; `peer-memory` and
+ * `peer-redis` under the peer library `@node-idempotency/nestjs` with its
+ * in-memory and its Redis storage adapter.
  */
-export type AppMode = 'baseline' | 'hand-rolled' | 'library' | 'library-redis' | 'library-mariadb';
+export type AppMode =
+  | 'baseline'
+  | 'hand-rolled'
+  | 'library'
+  | 'library-redis'
+  | 'library-mariadb'
+  | 'library-memory'
+  | 'peer-memory'
+  | 'peer-redis';
 
 /** What the app counted since it started. */
 export interface AppStats {
@@ -16,7 +27,10 @@ export interface AppStats {
   statements: number;
   /** Of those, the handler's own insert. */
   handlerStatements: number;
-  /** Commands sent to Redis by the app's ioredis client (0 when the app has none). */
+  /**
+   * Commands sent to Redis by the app's ioredis client, or in `peer-redis` by
+   * the peer's storage adapter (0 when the app has no Redis).
+   */
   redisCommands: number;
   /** HTTP requests received on `/orders`. */
   requests: number;
@@ -28,9 +42,14 @@ export interface AppStats {
   peakRss: number;
 }
 
-/** Orchestrator → app. Every command but `stop` is answered with a {@link Reply}. */
+/**
+ * Orchestrator → app. Every command but `stop` is answered with a {@link Reply}.
+ * `reset` empties the app's in-process store (`library-memory`, `peer-memory`;
+ * a no-op in the other modes), as a window starts from empty tables.
+ */
 export type Command =
   | { type: 'stats' }
+  | { type: 'reset' }
   | { type: 'profile-start' }
   | { type: 'profile-stop'; file: string }
   | { type: 'stop' };
@@ -43,9 +62,9 @@ export const APP_ENV = {
   mode: 'BENCH_MODE',
   databaseUrl: 'BENCH_DATABASE_URL',
   poolSize: 'BENCH_POOL_SIZE',
-  /** `library-redis` only: the Redis server. */
+  /** `library-redis` and `peer-redis` only: the Redis server. */
   redisUrl: 'BENCH_REDIS_URL',
-  /** `library-redis` only: the key prefix of the app's store, its own in this run. */
+  /** `library-redis` and `peer-redis` only: the key prefix of the app's store, its own in this run. */
   redisPrefix: 'BENCH_REDIS_PREFIX',
   /** `library-mariadb` only: the MariaDB database of the app's store, its own in this run. */
   mysqlUrl: 'BENCH_MYSQL_URL',

@@ -1,20 +1,23 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBenchDatabase } from './database.js';
+import { formatGoals, judgeGoals } from './goals.js';
 import { describeMachine } from './machine.js';
 import { parseOptions } from './options.js';
+import { openPeerLibrary, PEER_PACKAGE } from './peer.js';
 import { formatProfile, summarizeProfiles } from './profile.js';
 import { MYSQL_LABEL, openBenchMariadb } from './mariadb.js';
 import { openBenchRedis, REDIS_LABEL } from './redis.js';
-import { formatTables, ratios, writeJson } from './report.js';
+import { formatHeader, formatTables, ratios, writeJson } from './report.js';
 import { ScenarioRun } from './scenario-runner.js';
-import { usesMariadb, usesRedis, type Scenario } from './scenarios.js';
+import { usesMariadb, usesPeer, usesRedis, type Scenario } from './scenarios.js';
 
 /**
  * `npm run bench`: measures each scenario against its own app process, the
- * scenarios taking turns over the rounds; prints the results as Markdown
- * tables and writes them as JSON to `bench-results/`. Progress goes to
- * stderr, results to stdout.
+ * scenarios taking turns over the rounds; prints a header saying how
+ * PostgreSQL wrote commits (fsync on with `--durable`, else off), the results
+ * as Markdown tables and the goals block, and writes them as JSON to
+ * `bench-results/`. Progress goes to stderr, results to stdout.
  */
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -37,7 +40,20 @@ async function main(): Promise<void> {
     await redisFor.server?.close();
     throw error;
   });
-  const { scenarios } = mariadbFor;
+  const peerFor = await openServerFor(mariadbFor.scenarios, usesPeer, {
+    name: PEER_PACKAGE,
+    open: openPeerLibrary,
+    hint: 'Run npm install',
+  }).catch(async (error: unknown) => {
+    try {
+      await redisFor.server?.close();
+    } finally {
+      await mariadbFor.server?.close();
+    }
+    throw error;
+  });
+  const { scenarios } = peerFor;
+  const peer = peerFor.server;
   const [redis, mariadb] = [redisFor.server, mariadbFor.server];
   const closeStores = async () => {
     try {
@@ -53,7 +69,9 @@ async function main(): Promise<void> {
   });
   const runs: ScenarioRun[] = [];
   try {
-    const machine = describeMachine(database.serverVersion, redis?.serverVersion, mariadb?.serverVersion);
+    const machine = describeMachine(database.serverVersion, redis?.serverVersion, mariadb?.serverVersion, peer?.version);
+    const header = formatHeader(database.durability, database.origin);
+    progress(header);
     progress(
       `PostgreSQL ${database.serverVersion} (${database.origin}); ` +
         (redis ? `Redis ${redis.serverVersion} (${REDIS_LABEL}); ` : '') +
@@ -89,6 +107,7 @@ async function main(): Promise<void> {
     }
 
     const computed = ratios(results);
+    const goals = judgeGoals(results, database.durability.fsync);
     const settings = {
       durationSeconds: options.duration,
       rounds: options.rounds,
@@ -96,16 +115,19 @@ async function main(): Promise<void> {
       connections: options.connections,
       poolSize: options.pool,
       postgres: database.origin,
+      postgresDurability: database.durability,
       redis: redis ? REDIS_LABEL : (redisFor.skipped ?? 'not used'),
       mariadb: mariadb ? MYSQL_LABEL : (mariadbFor.skipped ?? 'not used'),
+      peer: peer ? `${PEER_PACKAGE} ${peer.version}` : (peerFor.skipped ?? 'not used'),
     };
-    const report = { startedAt, machine, settings, scenarios: results, ratios: computed };
+    const report = { startedAt, machine, settings, scenarios: results, ratios: computed, goals };
     const file = await writeJson(options.out, report);
-    console.log(`\n${formatTables(results, computed)}\n`);
+    console.log(`\n${header}\n\n${formatTables(results, computed)}\n\n${formatGoals(goals, database.durability.fsync)}\n`);
     console.log(
       `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, ${machine.os}; ` +
         `Node ${machine.node}; PostgreSQL ${machine.postgres}${machine.redis ? `; Redis ${machine.redis}` : ''}` +
-        `${machine.mariadb ? `; MariaDB ${machine.mariadb}` : ''}. ` +
+        `${machine.mariadb ? `; MariaDB ${machine.mariadb}` : ''}` +
+        `${machine.peer ? `; ${PEER_PACKAGE} ${machine.peer}` : ''}. ` +
         `Load average at start: ${machine.loadAverageAtStart.toFixed(2)}.`,
     );
     console.log(`JSON: ${file}`);
@@ -120,7 +142,10 @@ async function main(): Promise<void> {
   }
 }
 
-/** A server that some scenarios need (Redis, MariaDB): how to open it, and what to say when it does not answer. */
+/**
+ * A server or package that some scenarios need (Redis, MariaDB, the peer
+ * library): how to open it, and what to say when it does not answer.
+ */
 interface OptionalServer<T> {
   name: string;
   open: () => Promise<T>;

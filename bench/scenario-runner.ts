@@ -26,7 +26,7 @@ export interface StoreServers {
   mariadb?: BenchMariadb;
 }
 
-/** Where the store of a `redis-*` or `mariadb-*` app keeps its records: the app's settings, and how to empty it. */
+/** Where the store of a `redis-*`, `peer-redis-*` or `mariadb-*` app keeps its records: the app's settings, and how to empty it. */
 interface OwnStore {
   env: NodeJS.ProcessEnv;
   clear(): Promise<void>;
@@ -37,9 +37,10 @@ interface OwnStore {
 /**
  * One scenario with its own app process, measured in one or more windows
  * (interleaved with the other scenarios' by the caller), each from a clean
- * slate: empty tables (and an empty store for a `redis-*` or `mariadb-*`
- * app), the scenario's preparation, a warm-up, then the measured load with
- * the app's counters read before and after it.
+ * slate: empty tables (and an empty store for a `redis-*`, `peer-redis-*` or
+ * `mariadb-*` app, an empty in-process store for a `memory-*` or
+ * `peer-memory-*` app), the scenario's preparation, a warm-up, then the
+ * measured load with the app's counters read before and after it.
  */
 export class ScenarioRun {
   private readonly windows: Window[] = [];
@@ -57,7 +58,7 @@ export class ScenarioRun {
 
   /**
    * Starts the app of `scenario`; its connections are named after the
-   * scenario. A `redis-*` app needs `servers.redis`, and gets a key prefix of
+   * scenario. A `redis-*` or `peer-redis-*` app needs `servers.redis`, and gets a key prefix of
    * its own; a `mariadb-*` app needs `servers.mariadb`, and gets a database of its own.
    */
   static async start(
@@ -83,6 +84,7 @@ export class ScenarioRun {
   async measure(warmup: number, duration: number, profileFile?: string): Promise<Window> {
     await this.database.reset();
     await this.store?.clear();
+    await this.app.reset();
     await this.scenario.prepare?.(this.app.port);
     const load = { port: this.app.port, connections: this.settings.connections, nextKey: this.nextKey };
     if (warmup > 0) await runLoad({ ...load, duration: warmup });
@@ -120,7 +122,7 @@ export class ScenarioRun {
   }
 }
 
-/** The store of a `redis-*` or `mariadb-*` app, made for it; `undefined` for the others. */
+/** The store of a `redis-*`, `peer-redis-*` or `mariadb-*` app, made for it; `undefined` for the others. */
 async function ownStoreOf(scenario: Scenario, { redis, mariadb }: StoreServers): Promise<OwnStore | undefined> {
   if (usesRedis(scenario)) {
     if (!redis) throw new Error(`the ${scenario.name} scenario needs Redis`);

@@ -13,14 +13,17 @@ export interface Scenario {
   keys: (connections: number) => () => string;
 }
 
-/** How many completed keys `library-replay`, `redis-replay` and `mariadb-replay` cycle through. */
+/** How many completed keys each `*-replay` scenario cycles through. */
 const REPLAY_KEYS = 1000;
 
-/** Whether the app of `scenario` needs Redis (the `redis-*` rows). */
-export const usesRedis = (scenario: Scenario): boolean => scenario.mode === 'library-redis';
+/** Whether the app of `scenario` needs Redis (the `redis-*` and `peer-redis-*` rows). */
+export const usesRedis = (scenario: Scenario): boolean => scenario.mode === 'library-redis' || scenario.mode === 'peer-redis';
 
 /** Whether the app of `scenario` needs MariaDB (the `mariadb-*` rows). */
 export const usesMariadb = (scenario: Scenario): boolean => scenario.mode === 'library-mariadb';
+
+/** Whether the app of `scenario` runs the peer library `@node-idempotency/nestjs` (the `peer-*` rows). */
+export const usesPeer = (scenario: Scenario): boolean => scenario.mode.startsWith('peer-');
 
 const newKeyEach = (prefix: string) => () => {
   let n = 0;
@@ -36,13 +39,7 @@ export const SCENARIOS: Scenario[] = [
     summary: 'the handler with its own raw-SQL idempotency (1 claim + 1 complete)',
     keys: newKeyEach('hand-rolled'),
   },
-  { name: 'library-first', mode: 'library', summary: '@Idempotent(), a new key on every request', keys: newKeyEach('first') },
-  {
-    name: 'library-replay',
-    mode: 'library',
-    summary: `@Idempotent(), retries of ${REPLAY_KEYS} completed keys`,
-    ...replayOf('replay'),
-  },
+  ...firstAndReplay('library', 'library', '@Idempotent()', { first: 'first', replay: 'replay' }),
   {
     name: 'library-conflict',
     mode: 'library',
@@ -52,31 +49,34 @@ export const SCENARIOS: Scenario[] = [
       return () => `conflict-${Math.floor(n++ / connections)}`;
     },
   },
-  {
-    name: 'redis-first',
-    mode: 'library-redis',
-    summary: '@Idempotent() on RedisIdempotencyStore, a new key on every request',
-    keys: newKeyEach('redis-first'),
-  },
-  {
-    name: 'redis-replay',
-    mode: 'library-redis',
-    summary: `@Idempotent() on RedisIdempotencyStore, retries of ${REPLAY_KEYS} completed keys`,
-    ...replayOf('redis-replay'),
-  },
-  {
-    name: 'mariadb-first',
-    mode: 'library-mariadb',
-    summary: '@Idempotent() on TypeOrmIdempotencyStore on MariaDB, a new key on every request',
-    keys: newKeyEach('mariadb-first'),
-  },
-  {
-    name: 'mariadb-replay',
-    mode: 'library-mariadb',
-    summary: `@Idempotent() on TypeOrmIdempotencyStore on MariaDB, retries of ${REPLAY_KEYS} completed keys`,
-    ...replayOf('mariadb-replay'),
-  },
+  ...firstAndReplay('redis', 'library-redis', '@Idempotent() on RedisIdempotencyStore'),
+  ...firstAndReplay('mariadb', 'library-mariadb', '@Idempotent() on TypeOrmIdempotencyStore on MariaDB'),
+  ...firstAndReplay('memory', 'library-memory', '@Idempotent() on InMemoryIdempotencyStore'),
+  ...firstAndReplay('peer-memory', 'peer-memory', '@node-idempotency/nestjs on its in-memory storage'),
+  ...firstAndReplay('peer-redis', 'peer-redis', '@node-idempotency/nestjs on its Redis storage'),
 ];
+
+/**
+ * `<name>-first` (a new key on every request) and `<name>-replay` (retries
+ * of completed keys) on the app of `mode`; their keys are prefixed with the
+ * scenario's name unless `keyPrefixes` says otherwise.
+ */
+function firstAndReplay(
+  name: string,
+  mode: AppMode,
+  what: string,
+  keyPrefixes = { first: `${name}-first`, replay: `${name}-replay` },
+): Scenario[] {
+  return [
+    { name: `${name}-first`, mode, summary: `${what}, a new key on every request`, keys: newKeyEach(keyPrefixes.first) },
+    {
+      name: `${name}-replay`,
+      mode,
+      summary: `${what}, retries of ${REPLAY_KEYS} completed keys`,
+      ...replayOf(keyPrefixes.replay),
+    },
+  ];
+}
 
 /** A replay scenario's keys: `<prefix>-0` … `<prefix>-<REPLAY_KEYS - 1>`, completed before the warm-up, then repeated in turn. */
 function replayOf(prefix: string): Pick<Scenario, 'prepare' | 'keys'> {

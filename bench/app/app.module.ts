@@ -1,32 +1,41 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import pg from 'pg';
-import { IdempotencyModule, MysqlIdempotencyRecord } from '../../lib/index.js';
+import { IdempotencyModule, MysqlIdempotencyRecord, type InMemoryIdempotencyStore } from '../../lib/index.js';
 import type { AppMode } from '../protocol.js';
 import { BaselineOrdersController } from './baseline.controller.js';
 import { HandRolledOrdersController } from './hand-rolled.controller.js';
 import { HandRolledStore } from './hand-rolled.store.js';
 import { LibraryOrdersController } from './library.controller.js';
 import { OrdersRepository } from './orders.repository.js';
+import type { PeerApp } from './peer-idempotency.js';
 import { RedisConnection } from './redis-connection.js';
 
-const CONTROLLERS: Record<AppMode, Type> = {
+/** The controller of each mode; the `peer-*` modes' comes with the peer (see {@link BenchStores.peer}). */
+const CONTROLLERS: Record<AppMode, Type | undefined> = {
   baseline: BaselineOrdersController,
   'hand-rolled': HandRolledOrdersController,
   library: LibraryOrdersController,
   'library-redis': LibraryOrdersController,
   'library-mariadb': LibraryOrdersController,
+  'library-memory': LibraryOrdersController,
+  'peer-memory': undefined,
+  'peer-redis': undefined,
 };
 
 /** Name of the MariaDB DataSource of `library-mariadb`, the app's second one. */
 const MARIADB_DATA_SOURCE = 'idempotency';
 
-/** Where the store of `library-redis` or `library-mariadb` keeps its records. */
+/** The idempotency store of the modes that do not use the module's default one. */
 export interface BenchStores {
   /** `library-redis`: the app's Redis client and the store on it. */
   redis?: RedisConnection;
   /** `library-mariadb`: the MariaDB database of the store. */
   mysqlUrl?: string;
+  /** `library-memory`: the store. */
+  memory?: InMemoryIdempotencyStore;
+  /** `peer-*`: the peer library's module (with its store) and controller. */
+  peer?: PeerApp;
 }
 
 /**
@@ -35,14 +44,18 @@ export interface BenchStores {
  * modes import `IdempotencyModule`, so the other modes pay nothing for it;
  * `library-redis` gives it the store of `stores.redis`, `library-mariadb`
  * a second DataSource on `stores.mysqlUrl` (`type: 'mysql'`, a pool of
- * `poolSize` too) for its default TypeORM store. The handler always inserts
- * into PostgreSQL.
+ * `poolSize` too) for its default TypeORM store, `library-memory` the store
+ * of `stores.memory`. The `peer-*` modes import the peer's module of
+ * `stores.peer` instead. The handler always inserts into PostgreSQL.
  */
 @Module({})
 export class BenchAppModule {
-  static forRoot(mode: AppMode, url: string, poolSize: number, { redis, mysqlUrl }: BenchStores = {}): DynamicModule {
+  static forRoot(mode: AppMode, url: string, poolSize: number, { redis, mysqlUrl, memory, peer }: BenchStores = {}): DynamicModule {
     if (mode === 'library-redis' && !redis) throw new Error('the library-redis app needs a Redis connection');
     if (mode === 'library-mariadb' && !mysqlUrl) throw new Error('the library-mariadb app needs a MariaDB database');
+    if (mode === 'library-memory' && !memory) throw new Error('the library-memory app needs its in-memory store');
+    const controller = mode.startsWith('peer-') ? peer?.controller : CONTROLLERS[mode];
+    if (!controller) throw new Error(`the ${mode} app needs the peer library's module and controller`);
     return {
       module: BenchAppModule,
       imports: [
@@ -56,8 +69,10 @@ export class BenchAppModule {
               IdempotencyModule.forRoot({ dataSource: MARIADB_DATA_SOURCE, registerEntity: false }),
             ]
           : []),
+        ...(mode === 'library-memory' ? [IdempotencyModule.forRoot({ store: memory! })] : []),
+        ...(peer ? [peer.module] : []),
       ],
-      controllers: [CONTROLLERS[mode]],
+      controllers: [controller],
       providers: [
         OrdersRepository,
         ...(mode === 'hand-rolled' ? [HandRolledStore] : []),

@@ -3,9 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InMemoryIdempotencyStore } from '../../lib/index.js';
 import { APP_ENV, type AppMode, type AppStats, type Command, type Reply } from '../protocol.js';
 import { BenchAppModule } from './app.module.js';
 import { CpuProfiler } from './cpu-profiler.js';
+import { InProcessStore } from './in-process-store.js';
 import { MemorySampler } from './memory-sampler.js';
 import { INSERT_ORDER_SQL } from './orders.repository.js';
 import { RedisConnection } from './redis-connection.js';
@@ -26,7 +28,17 @@ async function main(): Promise<void> {
   const mysqlUrl = mode === 'library-mariadb' ? process.env[APP_ENV.mysqlUrl] : undefined;
   // Loaded in this mode only: the other apps never load mysql2.
   if (mysqlUrl) (await import('./mysql-statement-counter.js')).countMysqlStatements(statements);
-  const stores = { redis, mysqlUrl };
+  // The store's defaults, as a user gets them; emptied before each window (`reset`).
+  const memoryStore =
+    mode === 'library-memory' ? new InProcessStore(() => new InMemoryIdempotencyStore(), (store) => store.size === 0) : undefined;
+  // Loaded in the peer-* modes only: the other apps never load the peer library.
+  const peer = mode.startsWith('peer-')
+    ? await (await import('./peer-idempotency.js')).peerIdempotency(
+        mode === 'peer-redis' ? { url: process.env[APP_ENV.redisUrl]!, prefix: process.env[APP_ENV.redisPrefix]! } : undefined,
+      )
+    : undefined;
+  const inProcess = memoryStore ?? peer?.memory;
+  const stores = { redis, mysqlUrl, memory: memoryStore?.store, peer };
   const module = BenchAppModule.forRoot(mode, process.env[APP_ENV.databaseUrl]!, Number(process.env[APP_ENV.poolSize]), stores);
   const app = await NestFactory.create(module, new ExpressAdapter(), { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
@@ -38,7 +50,7 @@ async function main(): Promise<void> {
   const stats = (): AppStats => ({
     statements: statements.total,
     handlerStatements: statements.handler,
-    redisCommands: redis?.commands.total ?? 0,
+    redisCommands: redis?.commands.total ?? peer?.commands.total ?? 0,
     requests,
     cpuMicros: cpuMicros(),
     rss: process.memoryUsage.rss(),
@@ -49,6 +61,9 @@ async function main(): Promise<void> {
     switch (command.type) {
       case 'stats':
         return send({ type: 'stats', ...stats() });
+      case 'reset':
+        inProcess?.reset();
+        return send({ type: 'done' });
       case 'profile-start':
         await profiler.start();
         return send({ type: 'done' });
