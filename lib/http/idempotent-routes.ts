@@ -9,6 +9,7 @@ import type { Reflector } from '@nestjs/core';
 import { DEFAULT_IDEMPOTENT_OPTIONS, type IdempotentDefaults } from '../idempotency.constants.js';
 import { IDEMPOTENT_METADATA } from '../idempotency.internal-constants.js';
 import type { IdempotencyModuleOptions, IdempotentOptions } from '../interfaces/idempotency-module-options.interface.js';
+import type { AdmissionTerms } from '../idempotency.service.js';
 import { resolveOptions } from '../protocol/resolve-options.js';
 import { validateRouteOptions } from '../protocol/validate-options.js';
 
@@ -28,6 +29,8 @@ export interface IdempotentRoute {
   writesOwnResponse: boolean;
   /** `Controller.method`, for messages. */
   name: string;
+  /** The terms of its admissions (before a client's `Prefer: wait`), built once. */
+  terms: AdmissionTerms;
 }
 
 /**
@@ -80,8 +83,11 @@ export class IdempotentRoutes {
       this.moduleOptions,
       validateRouteOptions(own, name),
     );
+    const { ttl, lockTimeout, failOpen, wait, atomic } = options;
     return {
       options,
+      // Atomic duplicates wait in the database (a lock wait), not for an announcement.
+      terms: { ttl, lockTimeout, failOpen, wait, atomic, announce: wait > 0 && !atomic },
       replayHeaders: options.replayHeaders.map((name) => name.toLowerCase()),
       writesOwnResponse: writesOwnResponse(controller, handler),
       name,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { BodyNotFingerprintableException } from '../exceptions/body-not-fingerprintable.exception.js';
 import { RequestNotFingerprintableException } from '../exceptions/request-not-fingerprintable.exception.js';
@@ -70,15 +70,18 @@ function filesOf(request: FingerprintedRequest): unknown {
 }
 
 function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 function sortKeys(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const source = value as Record<string, unknown>;
-  return Object.fromEntries(
-    Object.keys(source)
-      .sort()
-      .map((key) => [key, source[key]]),
-  );
+  const keys = Object.keys(source);
+  if (isSorted(keys)) return value; // the common case of a small DTO: no copy
+  return Object.fromEntries(keys.sort().map((key) => [key, source[key]]));
+}
+
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
 }

@@ -189,8 +189,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         fingerprint: this.getFingerprint(context, options),
       };
       const wait = preferredWait(context.switchToHttp().getRequest().headers.prefer, options.wait);
-      // Atomic duplicates wait in the database (a lock wait), not for an announcement.
-      return await this.idempotency.admit(request, { ...options, wait, announce: options.wait > 0 && !options.atomic });
+      return await this.idempotency.admit(request, wait === options.wait ? route.terms : { ...route.terms, wait });
     } catch (error) {
       this.explain(route, error);
       throw error;
