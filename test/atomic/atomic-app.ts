@@ -1,8 +1,8 @@
-import { Body, Controller, Injectable, Module, Post, ServiceUnavailableException, type DynamicModule } from '@nestjs/common';
+import { Body, Controller, Module, Post, ServiceUnavailableException, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EntityManager } from 'typeorm';
 import { Idempotent, IdempotencyModule, IdempotencyRecord, TransactionManager, type IdempotencyModuleOptions } from '../../lib/index.js';
-import { Gate } from '../fixtures/gate.js';
+import { Gates } from '../fixtures/gates.js';
 
 /** The table the atomic handlers write to, and the triggers that make a COMMIT slow or fail. */
 export const ATOMIC_DDL = [
@@ -18,17 +18,6 @@ export const ATOMIC_DDL = [
        FOR EACH ROW EXECUTE FUNCTION atomic_orders_at_commit();
    EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
 ];
-
-/** One closed gate per name, so that each test holds its own original. */
-@Injectable()
-export class Gates {
-  private readonly gates = new Map<string, Gate>();
-  of(name: string): Gate {
-    let gate = this.gates.get(name);
-    if (!gate) this.gates.set(name, (gate = new Gate()));
-    return gate;
-  }
-}
 
 interface OrderInput {
   item: string;

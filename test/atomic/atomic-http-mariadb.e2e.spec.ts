@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { ADAPTERS, bootApp, type AdapterName } from '../support/app.js';
 import { createMysqlDatabase, mysqlDescribe, type MysqlTestDatabase } from '../support/mariadb.js';
 import { startMysqlWireCounter, type MysqlWireCounter } from '../support/mysql-wire-counter.js';
-import { Gates } from './atomic-app.js';
+import { Gates } from '../fixtures/gates.js';
 import { ATOMIC_MYSQL_DDL, MYSQL_CLAIM_PATHS, MysqlAtomicAppModule, type MysqlClaimPath } from './atomic-mariadb-app.js';
 import { untilLockWaits } from './mariadb-lock-waits.js';
 

@@ -5,7 +5,8 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { ADAPTERS, bootApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { ATOMIC_DDL, AtomicAppModule, Gates } from './atomic-app.js';
+import { Gates } from '../fixtures/gates.js';
+import { ATOMIC_DDL, AtomicAppModule } from './atomic-app.js';
 
 let keySequence = 0;
 const newKey = () => `atomic-${process.pid}-${++keySequence}`;

@@ -10,7 +10,7 @@ import {
   type TypeOrmIdempotencyStoreOptions,
 } from '../../lib/index.js';
 import { withoutInsertReturning } from '../../lib/stores/typeorm/mysql/mysql-server.js';
-import { Gates } from './atomic-app.js';
+import { Gates } from '../fixtures/gates.js';
 
 /** The table the atomic handlers write to (plain SQL that MySQL 8 and MariaDB both take). */
 export const ATOMIC_MYSQL_DDL = 'CREATE TABLE IF NOT EXISTS atomic_orders (id int AUTO_INCREMENT PRIMARY KEY, item varchar(200) NOT NULL) ENGINE=InnoDB';

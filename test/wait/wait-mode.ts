@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Injectable, Module, Post, Query, ServiceUnavailableException, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Controller, Module, Post, Query, ServiceUnavailableException, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -7,18 +7,7 @@ import { Idempotent, IdempotencyModule, IdempotencyRecord, IdempotencyStore, typ
 import { bootApp, type AdapterName } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { Executions } from '../fixtures/executions.js';
-import { Gate } from '../fixtures/gate.js';
-
-/** One closed gate per route, so that each test holds its own original in flight. */
-@Injectable()
-export class Gates {
-  private readonly gates = new Map<string, Gate>();
-  of(name: string): Gate {
-    let gate = this.gates.get(name);
-    if (!gate) this.gates.set(name, (gate = new Gate()));
-    return gate;
-  }
-}
+import { Gates } from '../fixtures/gates.js';
 
 @Controller('wait')
 class WaitController {

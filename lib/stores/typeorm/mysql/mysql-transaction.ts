@@ -11,7 +11,7 @@ import { classify } from './mysql-errors.js';
 import { assertFingerprintFits, identityBytes } from './mysql-identity.js';
 import { claimWithLockWait, errnoOf, lockWaitSeconds, MYSQL_DEADLOCK, MYSQL_LOCK_WAIT_TIMEOUT, MYSQL_NO_SUCH_SAVEPOINT } from './mysql-lock-wait.js';
 import { type MysqlPool, type MysqlResult, runStatement } from './mysql-pool.js';
-import { type TransactionRunner, transactionRunnerOf } from './mysql-query-runner.js';
+import { TransactionRunner } from '../transaction-runner.js';
 import { claimValues, microseconds, type MysqlStatements } from './mysql-statements.js';
 
 /** How the dialect claims on this server. */
@@ -79,21 +79,23 @@ export class MysqlTransaction implements IdempotencyTransaction {
     private readonly mariadb: boolean,
     /** The DataSource's `isolationLevel` option, set for a transaction of its own. */
     private readonly isolationLevel: string | undefined,
-    /** Joined the caller's transaction: a savepoint, released or rolled back to; the caller commits. */
-    private readonly joined: boolean,
   ) {}
+
+  /** Joined the caller's transaction: a savepoint, released or rolled back to; the caller commits. */
+  private get joined(): boolean {
+    return this.runner.joined;
+  }
 
   /** Opens a transaction on the pool of `dataSource`, or joins that of `join`. */
   static async open(dataSource: DataSource, claims: MysqlClaims, join?: unknown): Promise<MysqlTransaction> {
-    const joined = join !== undefined;
-    const runner = transactionRunnerOf(dataSource, join);
+    const runner = TransactionRunner.of(dataSource, join, ['mysql', 'mariadb']);
     try {
       const connection = (await runner.connect()) as MysqlPool;
       const mariadb = await claims.returning(connection);
       const isolationLevel = (dataSource.options as { isolationLevel?: string }).isolationLevel;
-      return new MysqlTransaction(runner, connection, claims.statements, mariadb, isolationLevel, joined);
+      return new MysqlTransaction(runner, connection, claims.statements, mariadb, isolationLevel);
     } catch (error) {
-      if (!joined) await runner.release();
+      await runner.release();
       throw classify(error);
     }
   }
@@ -127,7 +129,7 @@ export class MysqlTransaction implements IdempotencyTransaction {
     // No announcement on MySQL: waiters wait on the record's row lock, which the commit releases.
     if (this.ended) throw new Error('the idempotency transaction has already ended');
     const values = [response.status, JSON.stringify(response.headers), response.body, microseconds(ttl), ...identityBytes(id), token];
-    await this.broadcast('BeforeTransactionCommit');
+    await this.runner.broadcast('BeforeTransactionCommit');
     try {
       const { affectedRows } = await this.run(this.statements.complete, values);
       if (affectedRows !== 1) throw new Error(`the idempotency record of key ${JSON.stringify(id.key)} is gone from its own transaction`);
@@ -142,7 +144,7 @@ export class MysqlTransaction implements IdempotencyTransaction {
   async rollback(): Promise<void> {
     if (this.ended) return;
     if (this.opened) {
-      await this.broadcast('BeforeTransactionRollback');
+      await this.runner.broadcast('BeforeTransactionRollback');
       await this.run(this.joined ? `ROLLBACK TO SAVEPOINT ${this.savepoint}` : 'ROLLBACK', []).catch(() => undefined);
       this.opened = false;
     }
@@ -176,21 +178,15 @@ export class MysqlTransaction implements IdempotencyTransaction {
       await this.run('START TRANSACTION', []);
     }
     this.opened = true;
-    if (this.began || this.joined) return;
+    if (this.began) return;
     this.began = true;
-    this.runner.isTransactionActive = true;
-    this.runner.transactionDepth = 1;
-    await this.broadcast('AfterTransactionStart');
+    await this.runner.began();
   }
 
   /** Ends the transaction: the query runner out of it and, unless joined, back to the pool. */
   private async end(event?: string): Promise<void> {
     this.ended = true;
-    if (this.joined) return;
-    this.runner.isTransactionActive = false;
-    this.runner.transactionDepth = 0;
-    if (event) await this.broadcast(event);
-    await this.runner.release();
+    await this.runner.ended(event);
   }
 
   /** One statement on the transaction's connection: one round trip. */
@@ -198,8 +194,4 @@ export class MysqlTransaction implements IdempotencyTransaction {
     return runStatement(this.connection, sql, values);
   }
 
-  /** TypeORM's transaction events, for the subscribers of the DataSource (not for a joined transaction). */
-  private async broadcast(event: string): Promise<void> {
-    if (!this.joined) await this.runner.broadcaster?.broadcast(event);
-  }
 }

@@ -1,5 +1,4 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { IdempotencyConfigurationError } from '../../../errors/idempotency-configuration.error.js';
+import type { DataSource, EntityManager } from 'typeorm';
 import type {
   ClaimRequest,
   ClaimResult,
@@ -8,6 +7,7 @@ import type {
   StoredResponse,
 } from '../../../interfaces/idempotency-store.interface.js';
 import { claimResult, HELD_BY_ANOTHER_TRANSACTION, idValues, type ClaimedRow } from '../sql-records.js';
+import { TransactionRunner } from '../transaction-runner.js';
 import { inlineParameters } from './postgres-literals.js';
 import { classify } from './postgres-errors.js';
 import type { Statement, Statements } from './postgres-statements.js';
@@ -18,13 +18,6 @@ interface PgConnection {
   escapeLiteral(value: string): string;
 }
 type PgResult = { rows: never[]; rowCount: number | null };
-
-/** The parts of a TypeORM query runner whose transaction state a transaction keeps true. */
-type TransactionState = Omit<QueryRunner, 'isTransactionActive'> & {
-  isTransactionActive: boolean;
-  transactionDepth: number;
-  broadcaster?: { broadcast(event: string): Promise<void> };
-};
 
 /** The `pg_notify` channel and payload of a completion that wakes the waiters of `id`. */
 export type Announcement = (id: IdempotencyRecordId) => [string, string];
@@ -43,37 +36,29 @@ const SAVEPOINT = 'nestjs_idempotency';
  * holding the key for at most `wait` ms (`lock_timeout`, restored after the
  * claim so the operation's statements keep the session's).
  *
- * The query runner's transaction state is kept true (`isTransactionActive`,
- * depth 1), so the operation's own `manager.transaction()` nests in a
- * savepoint, and its subscribers hear the transaction events.
+ * The query runner's transaction state is kept true (see {@link TransactionRunner}).
  */
 export class PostgresTransaction implements IdempotencyTransaction {
   private opened = false;
   private ended = false;
 
   private constructor(
-    private readonly runner: TransactionState,
+    private readonly runner: TransactionRunner,
     private readonly connection: PgConnection,
     private readonly statements: Statements,
     private readonly announcementOf: Announcement,
-    /** Joined the caller's transaction: a savepoint, released or rolled back to; the caller commits. */
-    private readonly joined: boolean,
   ) {}
+
+  /** Joined the caller's transaction: a savepoint, released or rolled back to; the caller commits. */
+  private get joined(): boolean {
+    return this.runner.joined;
+  }
 
   /** Opens a transaction on the pool of `dataSource`, or joins that of `join`. */
   static async open(dataSource: DataSource, statements: Statements, announcementOf: Announcement, join?: unknown): Promise<PostgresTransaction> {
-    if (join !== undefined) {
-      const runner = (join as EntityManager | null)?.queryRunner as TransactionState | undefined;
-      if (!runner?.isTransactionActive) {
-        throw new IdempotencyConfigurationError(
-          'execute(): `manager` must be the EntityManager of a transaction in progress, e.g. inside dataSource.transaction(async (manager) => ...).',
-        );
-      }
-      return new PostgresTransaction(runner, (await runner.connect()) as PgConnection, statements, announcementOf, true);
-    }
-    const runner = dataSource.createQueryRunner('master') as TransactionState;
+    const runner = TransactionRunner.of(dataSource, join, ['postgres']);
     try {
-      return new PostgresTransaction(runner, (await runner.connect()) as PgConnection, statements, announcementOf, false);
+      return new PostgresTransaction(runner, (await runner.connect()) as PgConnection, statements, announcementOf);
     } catch (error) {
       await runner.release();
       throw classify(error);
@@ -108,7 +93,7 @@ export class PostgresTransaction implements IdempotencyTransaction {
       ? this.inline(this.statements.completeAnnounced, [...values, ...this.announcementOf(id)])
       : this.inline(this.statements.complete, values);
     if (this.ended) throw new Error('the idempotency transaction has already ended');
-    await this.broadcast('BeforeTransactionCommit');
+    await this.runner.broadcast('BeforeTransactionCommit');
     try {
       await this.run([complete, this.joined ? `RELEASE SAVEPOINT ${SAVEPOINT}` : 'COMMIT']);
     } catch (error) {
@@ -121,29 +106,21 @@ export class PostgresTransaction implements IdempotencyTransaction {
   async rollback(): Promise<void> {
     if (this.ended) return;
     if (this.opened) {
-      await this.broadcast('BeforeTransactionRollback');
+      await this.runner.broadcast('BeforeTransactionRollback');
       await this.run([this.joined ? `ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}` : 'ROLLBACK']).catch(() => undefined);
     }
     await this.end(this.opened ? 'AfterTransactionRollback' : undefined);
   }
 
-  /** Marks the query runner in a transaction, as its own `startTransaction()` does. */
   private async began(): Promise<void> {
     this.opened = true;
-    if (this.joined) return;
-    this.runner.isTransactionActive = true;
-    this.runner.transactionDepth = 1;
-    await this.broadcast('AfterTransactionStart');
+    await this.runner.began();
   }
 
   /** Ends the transaction: the query runner out of it and, unless joined, back to the pool. */
   private async end(event?: string): Promise<void> {
     this.ended = true;
-    if (this.joined) return;
-    this.runner.isTransactionActive = false;
-    this.runner.transactionDepth = 0;
-    if (event) await this.broadcast(event);
-    await this.runner.release();
+    await this.runner.ended(event);
   }
 
   private async run(statements: string[]): Promise<PgResult[]> {
@@ -155,9 +132,5 @@ export class PostgresTransaction implements IdempotencyTransaction {
     return inlineParameters(text, values, (value) => this.connection.escapeLiteral(value));
   }
 
-  /** TypeORM's transaction events, for the subscribers of the DataSource (not for a joined transaction). */
-  private async broadcast(event: string): Promise<void> {
-    if (!this.joined) await this.runner.broadcaster?.broadcast(event);
-  }
 }
 
