@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { bootApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startPostgresWireCounter, type PostgresWireCounter } from '../support/postgres-wire-counter.js';
+import { ATOMIC_DDL, AtomicAppModule } from './atomic-app.js';
+
+let keySequence = 0;
+const newKey = () => `atomic-round-trip-${++keySequence}`;
+
+// What atomic mode sends, as simple queries of several statements each.
+const BEGIN_AND_CLAIM = /^BEGIN ISOLATION LEVEL READ COMMITTED;\s+SELECT set_config\('nestjs_idempotency\.lock_timeout'.*WITH inserted AS \(\s+INSERT INTO "idempotency_records".*set_config\('lock_timeout', current_setting/s;
+const HANDLER_INSERT = /^INSERT INTO atomic_orders/;
+const COMPLETE_AND_COMMIT = /^\s*UPDATE "idempotency_records"\s+SET status = 'completed'.*;\s*COMMIT$/s;
+
+/** Round trips of atomic mode on PostgreSQL, counted on the wire (DESIGN.md §9: BEGIN+claim, the handler's, complete+COMMIT). */
+describe('round trips of atomic mode on PostgreSQL', () => {
+  let database: TestDatabase;
+  let wire: PostgresWireCounter;
+  let app: INestApplication;
+  const post = (key: string, item: string) => request(app.getHttpServer()).post('/atomic/orders').set('Idempotency-Key', key).send({ item });
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    wire = await startPostgresWireCounter(database.url);
+    app = await bootApp('express', [AtomicAppModule.forRoot(wire.url)]);
+    for (const statement of ATOMIC_DDL) await app.get(DataSource).query(statement);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await wire?.close();
+    await database?.drop();
+  });
+
+  beforeEach(() => wire.reset());
+
+  it('costs 3 for a first execution: BEGIN with the claim, the handler’s insert, the completion with COMMIT (one commit)', async () => {
+    expect((await post(newKey(), 'round-trips')).status).toBe(201);
+    expect(wire.roundTrips).toEqual([
+      expect.stringMatching(BEGIN_AND_CLAIM),
+      expect.stringMatching(HANDLER_INSERT),
+      expect.stringMatching(COMPLETE_AND_COMMIT),
+    ]);
+  });
+
+  it('costs 2 for a replay: BEGIN with the claim that finds the completed record, ROLLBACK', async () => {
+    const key = newKey();
+    const first = await post(key, 'replayed');
+    wire.reset();
+    const replay = await post(key, 'replayed');
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.text).toBe(first.text);
+    expect(wire.roundTrips).toEqual([expect.stringMatching(BEGIN_AND_CLAIM), 'ROLLBACK']);
+  });
+});
