@@ -10,10 +10,11 @@ import { ATOMIC_DDL, AtomicAppModule } from './atomic-app.js';
 let keySequence = 0;
 const newKey = () => `atomic-round-trip-${++keySequence}`;
 
-// What atomic mode sends, as simple queries of several statements each.
-const BEGIN_AND_CLAIM = /^BEGIN ISOLATION LEVEL READ COMMITTED;\s+SELECT set_config\('nestjs_idempotency\.lock_timeout'.*WITH inserted AS \(\s+INSERT INTO "idempotency_records".*set_config\('lock_timeout', current_setting/s;
+// What atomic mode sends, as simple queries of several statements each: EXECUTEs of statements prepared once per connection.
+const BEGIN_AND_CLAIM = /^BEGIN ISOLATION LEVEL READ COMMITTED;\s+SELECT set_config\('nestjs_idempotency\.lock_timeout'.*EXECUTE nestjs_idempotency_claim_\w+\(.*set_config\('lock_timeout', current_setting/s;
 const HANDLER_INSERT = /^INSERT INTO atomic_orders/;
-const COMPLETE_AND_COMMIT = /^\s*UPDATE "idempotency_records"\s+SET status = 'completed'.*;\s*COMMIT$/s;
+const COMPLETE_AND_COMMIT = /^EXECUTE nestjs_idempotency_complete_\w+\(.*\);\s*COMMIT$/s;
+const PREPARE = /^PREPARE nestjs_idempotency_(claim|complete|completeAnnounced)_\w+ AS /;
 
 /** Round trips of atomic mode on PostgreSQL, counted on the wire (DESIGN.md §9: BEGIN+claim, the handler's, complete+COMMIT). */
 describe('round trips of atomic mode on PostgreSQL', () => {
@@ -25,7 +26,8 @@ describe('round trips of atomic mode on PostgreSQL', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     wire = await startPostgresWireCounter(database.url);
-    app = await bootApp('express', [AtomicAppModule.forRoot(wire.url)]);
+    // One connection: the statements it prepares are counted once, in the first test.
+    app = await bootApp('express', [AtomicAppModule.forRoot(wire.url, {}, 1)]);
     for (const statement of ATOMIC_DDL) await app.get(DataSource).query(statement);
   });
 
@@ -36,6 +38,14 @@ describe('round trips of atomic mode on PostgreSQL', () => {
   });
 
   beforeEach(() => wire.reset());
+
+  it('prepares the claim and the completions once per connection', async () => {
+    expect((await post(newKey(), 'prepared')).status).toBe(201);
+    expect(wire.roundTrips.slice(0, 3)).toEqual([expect.stringMatching(PREPARE), expect.stringMatching(PREPARE), expect.stringMatching(PREPARE)]);
+    wire.reset();
+    expect((await post(newKey(), 'prepared')).status).toBe(201);
+    expect(wire.roundTrips.filter((trip) => PREPARE.test(trip))).toEqual([]);
+  });
 
   it('costs 3 for a first execution: BEGIN with the claim, the handler’s insert, the completion with COMMIT (one commit)', async () => {
     expect((await post(newKey(), 'round-trips')).status).toBe(201);

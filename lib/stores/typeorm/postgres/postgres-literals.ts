@@ -10,7 +10,8 @@ export function inlineParameters(text: string, values: unknown[], escapeLiteral:
   return text.replace(/\$(\d+)/g, (_, index: string) => literal(values[Number(index) - 1], escapeLiteral));
 }
 
-function literal(value: unknown, escapeLiteral: (value: string) => string): string {
+/** `value` as an SQL literal (see {@link inlineParameters}). */
+export function literal(value: unknown, escapeLiteral: (value: string) => string): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'string') return escapeLiteral(value);
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);

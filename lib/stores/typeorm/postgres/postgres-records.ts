@@ -61,7 +61,7 @@ export class PostgresRecords implements SqlRecords {
 
   /** Atomic mode: see {@link PostgresTransaction}. */
   begin(join?: unknown): Promise<IdempotencyTransaction> {
-    return PostgresTransaction.open(this.dataSource, this.statements, (id) => this.announcement(id), join);
+    return PostgresTransaction.open(this.dataSource, this.statements, (id) => this.announcement(id), this.prepared, join);
   }
 
   watch(id: IdempotencyRecordId): Promise<RecordWatch> {

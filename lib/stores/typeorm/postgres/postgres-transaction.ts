@@ -8,7 +8,7 @@ import type {
 } from '../../../interfaces/idempotency-store.interface.js';
 import { claimResult, HELD_BY_ANOTHER_TRANSACTION, idValues, type ClaimedRow } from '../sql-records.js';
 import { TransactionRunner } from '../transaction-runner.js';
-import { inlineParameters } from './postgres-literals.js';
+import { inlineParameters, literal } from './postgres-literals.js';
 import { classify } from './postgres-errors.js';
 import type { Statement, Statements } from './postgres-statements.js';
 
@@ -24,6 +24,8 @@ export type Announcement = (id: IdempotencyRecordId) => [string, string];
 
 /** SQLSTATE of `lock_timeout` running out: a concurrent transaction holds the key. */
 const LOCK_NOT_AVAILABLE = '55P03';
+/** SQLSTATE of a `PREPARE` whose name the connection has prepared already. */
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
 const SAVEPOINT = 'nestjs_idempotency';
 
 /**
@@ -31,8 +33,10 @@ const SAVEPOINT = 'nestjs_idempotency';
  * DataSource's pool (or the caller's, joined in a savepoint) through a
  * TypeORM query runner, so the operation's `EntityManager` writes in it.
  * Two round trips of its own: BEGIN and the claim in one simple query,
- * the completion and COMMIT in another (values inlined as literals: a simple
- * query takes no parameters). The claim waits for a concurrent transaction
+ * the completion and COMMIT in another. A simple query takes no parameters,
+ * so the claim and the completion are `EXECUTE`s of statements `PREPARE`d
+ * once per connection, with their values as literals (or, with
+ * `preparedStatements: false`, their text with the values inlined). The claim waits for a concurrent transaction
  * holding the key for at most `wait` ms (`lock_timeout`, restored after the
  * claim so the operation's statements keep the session's).
  *
@@ -47,6 +51,8 @@ export class PostgresTransaction implements IdempotencyTransaction {
     private readonly connection: PgConnection,
     private readonly statements: Statements,
     private readonly announcementOf: Announcement,
+    /** Run the claim and completion as prepared statements (`EXECUTE`), else as inlined text. */
+    private readonly prepared: boolean,
   ) {}
 
   /** Joined the caller's transaction: a savepoint, released or rolled back to; the caller commits. */
@@ -55,10 +61,18 @@ export class PostgresTransaction implements IdempotencyTransaction {
   }
 
   /** Opens a transaction on the pool of `dataSource`, or joins that of `join`. */
-  static async open(dataSource: DataSource, statements: Statements, announcementOf: Announcement, join?: unknown): Promise<PostgresTransaction> {
+  static async open(
+    dataSource: DataSource,
+    statements: Statements,
+    announcementOf: Announcement,
+    prepared: boolean,
+    join?: unknown,
+  ): Promise<PostgresTransaction> {
     const runner = TransactionRunner.of(dataSource, join, ['postgres']);
     try {
-      return new PostgresTransaction(runner, (await runner.connect()) as PgConnection, statements, announcementOf);
+      const connection = (await runner.connect()) as PgConnection;
+      if (prepared) await prepareOn(connection, [statements.claim, statements.complete, statements.completeAnnounced]);
+      return new PostgresTransaction(runner, connection, statements, announcementOf, prepared);
     } catch (error) {
       await runner.release();
       throw classify(error);
@@ -70,7 +84,7 @@ export class PostgresTransaction implements IdempotencyTransaction {
   }
 
   async claim({ scope, principal, key, fingerprint, token, lockTimeout }: ClaimRequest, wait: number): Promise<ClaimResult> {
-    const claim = this.inline(this.statements.claim, [scope, principal, key, fingerprint, token, lockTimeout]);
+    const claim = this.call(this.statements.claim, [scope, principal, key, fingerprint, token, lockTimeout]);
     const results = await this.run([
       ...(this.opened ? [] : [this.joined ? `SAVEPOINT ${SAVEPOINT}` : 'BEGIN ISOLATION LEVEL READ COMMITTED']),
       `SELECT set_config('nestjs_idempotency.lock_timeout', current_setting('lock_timeout'), true), set_config('lock_timeout', '${Math.max(1, Math.ceil(wait))}ms', true)`,
@@ -90,8 +104,8 @@ export class PostgresTransaction implements IdempotencyTransaction {
   async commit(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce: boolean): Promise<void> {
     const values = [...idValues(id), token, response.status, JSON.stringify(response.headers), response.body, ttl];
     const complete = announce
-      ? this.inline(this.statements.completeAnnounced, [...values, ...this.announcementOf(id)])
-      : this.inline(this.statements.complete, values);
+      ? this.call(this.statements.completeAnnounced, [...values, ...this.announcementOf(id)])
+      : this.call(this.statements.complete, values);
     if (this.ended) throw new Error('the idempotency transaction has already ended');
     await this.runner.broadcast('BeforeTransactionCommit');
     try {
@@ -128,9 +142,41 @@ export class PostgresTransaction implements IdempotencyTransaction {
     return Array.isArray(results) ? results : [results];
   }
 
-  private inline({ text }: Statement, values: unknown[]): string {
-    return inlineParameters(text, values, (value) => this.connection.escapeLiteral(value));
+  /**
+   * `statement` with `values`, for a simple query: `EXECUTE` of the statement
+   * prepared on this connection (parsed and planned once per connection),
+   * or its text with the values inlined when prepared statements are off.
+   */
+  private call(statement: Statement, values: unknown[]): string {
+    const escape = (value: string) => this.connection.escapeLiteral(value);
+    if (!this.prepared) return inlineParameters(statement.text, values, escape);
+    return `EXECUTE ${preparedName(statement)}(${values.map((value) => literal(value, escape)).join(', ')})`;
   }
 
 }
 
+
+/** The statements `PREPARE`d on each connection, by name (a connection keeps them for its life, through rollbacks). */
+const preparedOn = new WeakMap<object, Set<string>>();
+
+/** The SQL name of the prepared form of `statement` (its protocol-level name, as an identifier). */
+function preparedName(statement: Statement): string {
+  return statement.name.replace(/[^A-Za-z0-9]/g, '_');
+}
+
+/**
+ * `PREPARE`s those of `statements` that `connection` has not prepared yet:
+ * one round trip each, once per connection of the pool.
+ */
+async function prepareOn(connection: PgConnection, statements: Statement[]): Promise<void> {
+  let names = preparedOn.get(connection);
+  if (!names) preparedOn.set(connection, (names = new Set()));
+  for (const statement of statements) {
+    const name = preparedName(statement);
+    if (names.has(name)) continue;
+    await connection.query(`PREPARE ${name} AS ${statement.text}`).catch((error: { code?: string }) => {
+      if (error.code !== DUPLICATE_PREPARED_STATEMENT) throw error;
+    });
+    names.add(name);
+  }
+}
