@@ -16,7 +16,7 @@ export class AppProcess {
 
   /**
    * Forks the app in `mode` on `databaseUrl` and waits until it listens.
-   * `storeEnv` (for `library-redis`, `peer-redis` and `library-mariadb`): where
+   * `storeEnv` (for `library-redis`, `library-wait-redis`, `peer-redis` and `library-mariadb`): where
    * its store keeps the records (`APP_ENV.redisUrl` and `redisPrefix`, or `mysqlUrl`).
    */
   static async start(
@@ -64,6 +64,16 @@ export class AppProcess {
   /** Empties the app's in-process store (`library-memory`, `peer-memory`); nothing to do in the other modes. */
   async reset(): Promise<void> {
     await this.request({ type: 'reset' });
+  }
+
+  /** Wait measurement (`library-wait*`): starts a round whose original holds until `duplicates` requests wait for it. */
+  async armWaitRound(duplicates: number): Promise<void> {
+    await this.request({ type: 'wait-arm', duplicates });
+  }
+
+  /** Resolves once the original of the armed round runs its handler (it holds the key). */
+  async waitRoundEntered(): Promise<void> {
+    await this.request({ type: 'wait-entered' });
   }
 
   /** Starts the app's CPU profiler. */

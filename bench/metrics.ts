@@ -123,7 +123,7 @@ function median(values: number[]): number {
 }
 
 /** Nearest-rank percentile of sorted values. */
-function percentile(sorted: Float64Array, p: number): number {
+export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
 }

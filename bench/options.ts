@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { SCENARIOS, type Scenario } from './scenarios.js';
+import { SCENARIOS, WAIT_MEASUREMENTS, type Scenario, type WaitMeasurement } from './scenarios.js';
 
 /** Settings of a run, from the command line. */
 export interface BenchOptions {
@@ -13,6 +13,10 @@ export interface BenchOptions {
   /** Connections of the app's pool (TypeORM's, which the hand-rolled scenario shares). */
   pool: number;
   scenarios: Scenario[];
+  /** The wait measurements selected (by name in `--scenarios`), run after the scenarios. */
+  waits: WaitMeasurement[];
+  /** Measured rounds of each wait measurement (each: one original, `WAIT_DUPLICATES` duplicates). */
+  waitRounds: number;
   /** Profile the app during each measured window. */
   cpuProf: boolean;
   /** Also print the JSON document. */
@@ -36,7 +40,12 @@ export const USAGE = `Usage: npm run bench -- [options]
                        2x that before an app's first window)
   --connections <n>    concurrent HTTP connections (default 16)
   --pool <n>           database pool size of the app (default 10)
-  --scenarios <list>   comma-separated subset of: ${SCENARIOS.map((s) => s.name).join(', ')}
+  --scenarios <list>   comma-separated subset of: ${SCENARIOS.map((s) => s.name).join(', ')};
+                       and of the wait measurements, run after them: ${WAIT_MEASUREMENTS.map((w) => w.name).join(', ')}
+                       (default: all)
+  --wait-rounds <n>    measured rounds of each wait measurement (default 20): per round one
+                       original held in flight, 50 duplicates waiting for it; reports when each
+                       duplicate's response arrives after the original's (p50/p99 ms)
   --cpu-prof           write a .cpuprofile of the app per scenario and print its top frames
   --json               also print the JSON document
   --out <dir>          where to write results (default bench-results)
@@ -46,8 +55,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                        which, and the goals must hold both ways (two runs)
 
 PostgreSQL: DATABASE_URL when set, else a throwaway server like the tests'.
-Redis (the redis-* scenarios): REDIS_URL when set, else redis://127.0.0.1:6379;
-when it does not answer, the redis-* scenarios are skipped with one line saying why.
+Redis (the redis-* scenarios and wait-redis): REDIS_URL when set, else redis://127.0.0.1:6379;
+when it does not answer, they are skipped with one line saying why.
 MariaDB (the mariadb-* scenarios): MYSQL_URL when set, else mysql://root@127.0.0.1:3306
 (a database per app, dropped at the end); skipped the same way when it does not answer.
 The peer-* scenarios run the peer library @node-idempotency/nestjs (a devDependency; its
@@ -62,7 +71,8 @@ export function parseOptions(args: string[]): BenchOptions {
       warmup: { type: 'string', default: '1' },
       connections: { type: 'string', default: '16' },
       pool: { type: 'string', default: '10' },
-      scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
+      scenarios: { type: 'string', default: [...SCENARIOS, ...WAIT_MEASUREMENTS].map((s) => s.name).join(',') },
+      'wait-rounds': { type: 'string', default: '20' },
       'cpu-prof': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench-results' },
@@ -75,23 +85,27 @@ export function parseOptions(args: string[]): BenchOptions {
     process.exit(0);
   }
   const names = values.scenarios.split(',').map((name) => name.trim());
-  const scenarios = names.map((name) => {
-    const scenario = SCENARIOS.find((s) => s.name === name);
-    if (!scenario) throw new Error(`Unknown scenario "${name}".\n\n${USAGE}`);
-    return scenario;
-  });
+  const unknown = names.find((name) => ![...SCENARIOS, ...WAIT_MEASUREMENTS].some((s) => s.name === name));
+  if (unknown !== undefined) throw new Error(`Unknown scenario "${unknown}".\n\n${USAGE}`);
   return {
     duration: positive('duration', values.duration),
     rounds: Math.ceil(positive('rounds', values.rounds)),
     warmup: positive('warmup', values.warmup, true),
     connections: positive('connections', values.connections),
     pool: positive('pool', values.pool),
-    scenarios,
+    scenarios: pick(SCENARIOS, names),
+    waits: pick(WAIT_MEASUREMENTS, names),
+    waitRounds: Math.ceil(positive('wait-rounds', values['wait-rounds'])),
     cpuProf: values['cpu-prof'],
     json: values.json,
     out: values.out,
     durable: values.durable,
   };
+}
+
+/** The entries of `all` named in `names`, in the order of `names`. */
+function pick<T extends { name: string }>(all: T[], names: string[]): T[] {
+  return names.flatMap((name) => all.filter((entry) => entry.name === name));
 }
 
 function positive(name: string, raw: string, zeroAllowed = false): number {

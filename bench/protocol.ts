@@ -4,9 +4,13 @@
  * Which `POST /orders` the app serves: `library` with the module's default
  * store (TypeORM on PostgreSQL), `library-redis` with `RedisIdempotencyStore`,
  * `library-mariadb` with the TypeORM store on a MariaDB DataSource,
- * `library-memory` with `InMemoryIdempotencyStore`; `peer-memory` and
- * `peer-redis` under the peer library `@node-idempotency/nestjs` with its
- * in-memory and its Redis storage adapter.
+ * `library-memory` with `InMemoryIdempotencyStore`; `library-atomic` under
+ * `@Idempotent({ atomic: true })` on the default store, the insert in the
+ * request's transaction; `library-wait` and `library-wait-redis` under
+ * `@Idempotent({ wait })` on the default store or `RedisIdempotencyStore`,
+ * the handler held for the rounds of the wait measurement (wait-latency.ts);
+ * `peer-memory` and `peer-redis` under the peer library
+ * `@node-idempotency/nestjs` with its in-memory and its Redis storage adapter.
  */
 export type AppMode =
   | 'baseline'
@@ -15,8 +19,25 @@ export type AppMode =
   | 'library-redis'
   | 'library-mariadb'
   | 'library-memory'
+  | 'library-atomic'
+  | 'library-wait'
+  | 'library-wait-redis'
   | 'peer-memory'
   | 'peer-redis';
+
+/** Whether the app of `mode` keeps its records in Redis (and needs the server). */
+export const usesRedisStore = (mode: AppMode): boolean => mode === 'library-redis' || mode === 'library-wait-redis' || mode === 'peer-redis';
+
+/** The route of the wait measurement (`library-wait*`). */
+export const WAIT_ROUTE = {
+  /** How long a duplicate waits for the original in flight, in ms: far longer than a round lasts. */
+  wait: 10_000,
+  /** The handler's own work once the duplicates wait, in ms, before its insert. */
+  handlerMs: 50,
+} as const;
+
+/** Whether the app of `mode` serves the wait measurement (wait-latency.ts). */
+export const isWaitMode = (mode: AppMode): boolean => mode === 'library-wait' || mode === 'library-wait-redis';
 
 /** What the app counted since it started. */
 export interface AppStats {
@@ -46,10 +67,15 @@ export interface AppStats {
  * Orchestrator → app. Every command but `stop` is answered with a {@link Reply}.
  * `reset` empties the app's in-process store (`library-memory`, `peer-memory`;
  * a no-op in the other modes), as a window starts from empty tables.
+ * `wait-arm` starts a round of the wait measurement (`library-wait*` only):
+ * the next original holds in its handler until `duplicates` requests wait for
+ * it; `wait-entered` is answered once that original runs its handler.
  */
 export type Command =
   | { type: 'stats' }
   | { type: 'reset' }
+  | { type: 'wait-arm'; duplicates: number }
+  | { type: 'wait-entered' }
   | { type: 'profile-start' }
   | { type: 'profile-stop'; file: string }
   | { type: 'stop' };
@@ -62,9 +88,9 @@ export const APP_ENV = {
   mode: 'BENCH_MODE',
   databaseUrl: 'BENCH_DATABASE_URL',
   poolSize: 'BENCH_POOL_SIZE',
-  /** `library-redis` and `peer-redis` only: the Redis server. */
+  /** `library-redis`, `library-wait-redis` and `peer-redis` only: the Redis server. */
   redisUrl: 'BENCH_REDIS_URL',
-  /** `library-redis` and `peer-redis` only: the key prefix of the app's store, its own in this run. */
+  /** `library-redis`, `library-wait-redis` and `peer-redis` only: the key prefix of the app's store, its own in this run. */
   redisPrefix: 'BENCH_REDIS_PREFIX',
   /** `library-mariadb` only: the MariaDB database of the app's store, its own in this run. */
   mysqlUrl: 'BENCH_MYSQL_URL',

@@ -5,6 +5,8 @@ import { ratioTarget, type GoalResult } from './goals.js';
 import type { Machine } from './machine.js';
 import { markdownTable } from './markdown-table.js';
 import type { ScenarioResult } from './metrics.js';
+import { WAIT_ROUTE } from './protocol.js';
+import type { WaitLatencyResult } from './wait-latency.js';
 
 /** A ratio of requests/s (medians of the windows) between two scenarios of the same run, with its goal if any. */
 export interface Ratio {
@@ -23,6 +25,9 @@ const RATIOS: { of: string; to: string }[] = [
   { of: 'library-first', to: 'hand-rolled' },
   { of: 'library-first', to: 'baseline' },
   { of: 'library-replay', to: 'baseline' },
+  { of: 'atomic-first', to: 'library-first' },
+  { of: 'atomic-first', to: 'baseline' },
+  { of: 'atomic-replay', to: 'baseline' },
   { of: 'redis-first', to: 'hand-rolled' },
   { of: 'redis-first', to: 'baseline' },
   { of: 'redis-replay', to: 'baseline' },
@@ -104,6 +109,47 @@ export function formatTables(results: ScenarioResult[], computed: Ratio[]): stri
   return `${scenarios}\n\n${markdownTable(['median requests/s ratio', 'value', 'target'], ['l', 'r', 'l'], ratioRows)}`;
 }
 
+/** The wait measurements as a Markdown table, with a line on what they measure and any failures. */
+export function formatWaitLatency(results: WaitLatencyResult[]): string {
+  const title =
+    `Wait mode (issue 8): per round one original held in flight, ${results[0].duplicatesPerRound} duplicates waiting for it ` +
+    `(@Idempotent({ wait: ${WAIT_ROUTE.wait} }), handler ${WAIT_ROUTE.handlerMs} ms once they wait); ` +
+    `ms from the original's response to each duplicate's (first: the earliest); for comparison, ` +
+    `${results[0].duplicatesPerRound} replays sent at once after each round, ms from sending to each answer`;
+  const rows = results.map((r) => [
+    r.name,
+    String(r.rounds),
+    String(r.rounds * r.duplicatesPerRound),
+    r.afterOriginalMs.min.toFixed(2),
+    r.afterOriginalMs.p50.toFixed(2),
+    r.afterOriginalMs.p99.toFixed(2),
+    r.afterOriginalMs.max.toFixed(2),
+    `${r.replayed} of ${r.rounds * r.duplicatesPerRound}`,
+    r.replayBurstMs.p50.toFixed(2),
+    r.replayBurstMs.p99.toFixed(2),
+  ]);
+  const table = markdownTable(
+    [
+      'measurement',
+      'rounds',
+      'duplicates',
+      'first ms',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      '201 replayed, same body',
+      'replay burst p50 ms',
+      'replay burst p99 ms',
+    ],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows,
+  );
+  const failures = results
+    .filter((r) => r.failures > 0)
+    .map((r) => `${r.name}: ${r.failures} unexpected answers, e.g. ${r.failureExamples.join('; ')}`);
+  return [title, table, ...failures].join('\n\n');
+}
+
 /** Writes the run as JSON to `<dir>/bench-<time>.json` and returns the path. */
 export async function writeJson(dir: string, document: BenchReport): Promise<string> {
   await mkdir(dir, { recursive: true });
@@ -119,6 +165,8 @@ export interface BenchReport {
   settings: Record<string, unknown>;
   scenarios: ScenarioResult[];
   ratios: Ratio[];
+  /** The wait measurements (wait-latency.ts). */
+  waits: WaitLatencyResult[];
   goals: GoalResult[];
 }
 

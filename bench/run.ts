@@ -8,13 +8,16 @@ import { openPeerLibrary, PEER_PACKAGE } from './peer.js';
 import { formatProfile, summarizeProfiles } from './profile.js';
 import { MYSQL_LABEL, openBenchMariadb } from './mariadb.js';
 import { openBenchRedis, REDIS_LABEL } from './redis.js';
-import { formatHeader, formatTables, ratios, writeJson } from './report.js';
+import { formatHeader, formatTables, formatWaitLatency, ratios, writeJson } from './report.js';
 import { ScenarioRun } from './scenario-runner.js';
-import { usesMariadb, usesPeer, usesRedis, type Scenario } from './scenarios.js';
+import { usesMariadb, usesPeer, usesRedis } from './scenarios.js';
+import type { AppMode } from './protocol.js';
+import { measureWaitLatency, WAIT_DUPLICATES, type WaitLatencyResult } from './wait-latency.js';
 
 /**
  * `npm run bench`: measures each scenario against its own app process, the
- * scenarios taking turns over the rounds; prints a header saying how
+ * scenarios taking turns over the rounds, then each wait measurement
+ * (wait-latency.ts) on an app of its own; prints a header saying how
  * PostgreSQL wrote commits (fsync on with `--durable`, else off), the results
  * as Markdown tables and the goals block, and writes them as JSON to
  * `bench-results/`. Progress goes to stderr, results to stdout.
@@ -27,7 +30,7 @@ async function main(): Promise<void> {
   if (options.cpuProf) await mkdir(profileDir, { recursive: true });
   const window = options.duration / options.rounds;
 
-  const redisFor = await openServerFor(options.scenarios, usesRedis, {
+  const redisFor = await openServerFor([...options.scenarios, ...options.waits], usesRedis, {
     name: 'Redis',
     open: openBenchRedis,
     hint: 'Set REDIS_URL or start redis-server',
@@ -52,7 +55,8 @@ async function main(): Promise<void> {
     }
     throw error;
   });
-  const { scenarios } = peerFor;
+  const scenarios = options.scenarios.filter((s) => peerFor.scenarios.includes(s));
+  const waits = options.waits.filter((w) => peerFor.scenarios.includes(w));
   const peer = peerFor.server;
   const [redis, mariadb] = [redisFor.server, mariadbFor.server];
   const closeStores = async () => {
@@ -76,8 +80,9 @@ async function main(): Promise<void> {
       `PostgreSQL ${database.serverVersion} (${database.origin}); ` +
         (redis ? `Redis ${redis.serverVersion} (${REDIS_LABEL}); ` : '') +
         (mariadb ? `MariaDB ${mariadb.serverVersion} (${MYSQL_LABEL}); ` : '') +
-        `${options.connections} connections, pool ${options.pool}; ` +
-        `${options.rounds} rounds of ${window.toFixed(1)} s per scenario, ${options.warmup} s warm-up each`,
+        `${options.connections} connections, pool ${options.pool}` +
+        (scenarios.length > 0 ? `; ${options.rounds} rounds of ${window.toFixed(1)} s per scenario, ${options.warmup} s warm-up each` : '') +
+        (waits.length > 0 ? `; ${options.waitRounds} wait rounds of ${WAIT_DUPLICATES} duplicates per wait measurement` : ''),
     );
     // The apps boot together (nothing is measured yet): the run spends less time waiting for them.
     const load = { connections: options.connections, pool: options.pool };
@@ -105,9 +110,19 @@ async function main(): Promise<void> {
         progress(`\nCPU profile of ${run.scenario.name} (${profileDir}):\n${formatProfile(await summarizeProfiles(profiles.get(run)!))}`);
       }
     }
+    // The scenarios' apps are done: stopped now, they take nothing from the wait measurements.
+    for (const run of runs) await run.stop();
+    const waitResults: WaitLatencyResult[] = [];
+    for (const measurement of waits) {
+      const result = await measureWaitLatency(measurement, database, options.pool, { redis, mariadb }, options.waitRounds);
+      waitResults.push(result);
+      const { p50, p99 } = result.afterOriginalMs;
+      progress(`  ${measurement.name}: duplicates answered ${p50.toFixed(2)} ms (p50), ${p99.toFixed(2)} ms (p99) after the original`);
+    }
 
     const computed = ratios(results);
-    const goals = judgeGoals(results, database.durability.fsync);
+    const waitFigures = waitResults.map((w) => ({ name: w.name, latencyMs: w.afterOriginalMs }));
+    const goals = judgeGoals([...results, ...waitFigures], database.durability.fsync);
     const settings = {
       durationSeconds: options.duration,
       rounds: options.rounds,
@@ -119,10 +134,16 @@ async function main(): Promise<void> {
       redis: redis ? REDIS_LABEL : (redisFor.skipped ?? 'not used'),
       mariadb: mariadb ? MYSQL_LABEL : (mariadbFor.skipped ?? 'not used'),
       peer: peer ? `${PEER_PACKAGE} ${peer.version}` : (peerFor.skipped ?? 'not used'),
+      waitRounds: options.waitRounds,
+      waitDuplicates: WAIT_DUPLICATES,
     };
-    const report = { startedAt, machine, settings, scenarios: results, ratios: computed, goals };
+    const report = { startedAt, machine, settings, scenarios: results, ratios: computed, waits: waitResults, goals };
     const file = await writeJson(options.out, report);
-    console.log(`\n${header}\n\n${formatTables(results, computed)}\n\n${formatGoals(goals, database.durability.fsync)}\n`);
+    const tables = [
+      ...(results.length > 0 ? [formatTables(results, computed)] : []),
+      ...(waitResults.length > 0 ? [formatWaitLatency(waitResults)] : []),
+    ];
+    console.log(`\n${header}\n\n${tables.join('\n\n')}\n\n${formatGoals(goals, database.durability.fsync)}\n`);
     console.log(
       `Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, ${machine.os}; ` +
         `Node ${machine.node}; PostgreSQL ${machine.postgres}${machine.redis ? `; Redis ${machine.redis}` : ''}` +
@@ -158,11 +179,11 @@ interface OptionalServer<T> {
  * answer, prints one line saying which rows are skipped and why, and leaves
  * those scenarios out: the others still run. Throws when none would be left.
  */
-async function openServerFor<T>(
-  selected: Scenario[],
-  needs: (scenario: Scenario) => boolean,
+async function openServerFor<S extends { name: string; mode: AppMode }, T>(
+  selected: S[],
+  needs: (scenario: S) => boolean,
   server: OptionalServer<T>,
-): Promise<{ scenarios: Scenario[]; server?: T; skipped?: string }> {
+): Promise<{ scenarios: S[]; server?: T; skipped?: string }> {
   const needing = selected.filter(needs);
   if (needing.length === 0) return { scenarios: selected };
   try {

@@ -4,12 +4,13 @@ import { withApplicationName, type BenchDatabase } from './database.js';
 import { runLoad } from './load.js';
 import { scenarioResult, type ScenarioResult, type Window } from './metrics.js';
 import type { BenchMariadb } from './mariadb.js';
-import { APP_ENV } from './protocol.js';
+import { APP_ENV, type AppMode } from './protocol.js';
 import type { BenchRedis } from './redis.js';
 import { usesMariadb, usesRedis, type Scenario } from './scenarios.js';
 import { cpuDelta, mergeCpu } from './server-cpu.js';
 
-const applicationName = (scenario: Scenario) => `bench ${scenario.name}`;
+/** The `application_name` of the connections of the app of a scenario (or wait measurement). */
+export const applicationName = (measured: { name: string }) => `bench ${measured.name}`;
 
 /** Time for requests cut off when the load stops to finish in the app. */
 const SETTLE_MS = 150;
@@ -26,8 +27,11 @@ export interface StoreServers {
   mariadb?: BenchMariadb;
 }
 
-/** Where the store of a `redis-*`, `peer-redis-*` or `mariadb-*` app keeps its records: the app's settings, and how to empty it. */
-interface OwnStore {
+/**
+ * Where the store of a `redis-*`, `peer-redis-*`, `wait-redis` or `mariadb-*` app keeps its
+ * records: the app's settings, and how to empty it.
+ */
+export interface OwnStore {
   env: NodeJS.ProcessEnv;
   clear(): Promise<void>;
   /** CPU so far of the store's server processes serving the app, when it is a database (see `serverCpuMs`). */
@@ -122,8 +126,11 @@ export class ScenarioRun {
   }
 }
 
-/** The store of a `redis-*`, `peer-redis-*` or `mariadb-*` app, made for it; `undefined` for the others. */
-async function ownStoreOf(scenario: Scenario, { redis, mariadb }: StoreServers): Promise<OwnStore | undefined> {
+/** The store of a `redis-*`, `peer-redis-*`, `wait-redis` or `mariadb-*` app, made for it; `undefined` for the others. */
+export async function ownStoreOf(
+  scenario: { name: string; mode: AppMode },
+  { redis, mariadb }: StoreServers,
+): Promise<OwnStore | undefined> {
   if (usesRedis(scenario)) {
     if (!redis) throw new Error(`the ${scenario.name} scenario needs Redis`);
     const prefix = redis.prefixFor(scenario.name);

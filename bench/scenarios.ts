@@ -1,5 +1,5 @@
 import { ORDER_BODY } from './load.js';
-import type { AppMode } from './protocol.js';
+import { usesRedisStore, type AppMode } from './protocol.js';
 
 /** What a scenario sets up and how it picks the key of each request. */
 export interface Scenario {
@@ -16,14 +16,27 @@ export interface Scenario {
 /** How many completed keys each `*-replay` scenario cycles through. */
 const REPLAY_KEYS = 1000;
 
-/** Whether the app of `scenario` needs Redis (the `redis-*` and `peer-redis-*` rows). */
-export const usesRedis = (scenario: Scenario): boolean => scenario.mode === 'library-redis' || scenario.mode === 'peer-redis';
+/**
+ * A wait measurement (wait-latency.ts): rounds of one original held in flight
+ * and duplicates waiting for it, on the app of `mode`.
+ */
+export interface WaitMeasurement {
+  name: string;
+  mode: AppMode;
+  summary: string;
+}
 
-/** Whether the app of `scenario` needs MariaDB (the `mariadb-*` rows). */
-export const usesMariadb = (scenario: Scenario): boolean => scenario.mode === 'library-mariadb';
+/** What the app of a scenario or a wait measurement needs. */
+type Measured = Pick<Scenario, 'name' | 'mode'>;
 
-/** Whether the app of `scenario` runs the peer library `@node-idempotency/nestjs` (the `peer-*` rows). */
-export const usesPeer = (scenario: Scenario): boolean => scenario.mode.startsWith('peer-');
+/** Whether the app of `measured` needs Redis (the `redis-*`, `peer-redis-*` and `wait-redis` rows). */
+export const usesRedis = (measured: Measured): boolean => usesRedisStore(measured.mode);
+
+/** Whether the app of `measured` needs MariaDB (the `mariadb-*` rows). */
+export const usesMariadb = (measured: Measured): boolean => measured.mode === 'library-mariadb';
+
+/** Whether the app of `measured` runs the peer library `@node-idempotency/nestjs` (the `peer-*` rows). */
+export const usesPeer = (measured: Measured): boolean => measured.mode.startsWith('peer-');
 
 const newKeyEach = (prefix: string) => () => {
   let n = 0;
@@ -49,11 +62,22 @@ export const SCENARIOS: Scenario[] = [
       return () => `conflict-${Math.floor(n++ / connections)}`;
     },
   },
+  ...firstAndReplay(
+    'atomic',
+    'library-atomic',
+    '@Idempotent({ atomic: true }), the insert through @TransactionManager() (claim, insert, completion: one transaction)',
+  ),
   ...firstAndReplay('redis', 'library-redis', '@Idempotent() on RedisIdempotencyStore'),
   ...firstAndReplay('mariadb', 'library-mariadb', '@Idempotent() on TypeOrmIdempotencyStore on MariaDB'),
   ...firstAndReplay('memory', 'library-memory', '@Idempotent() on InMemoryIdempotencyStore'),
   ...firstAndReplay('peer-memory', 'peer-memory', '@node-idempotency/nestjs on its in-memory storage'),
   ...firstAndReplay('peer-redis', 'peer-redis', '@node-idempotency/nestjs on its Redis storage'),
+];
+
+/** The wait measurements, run after the scenarios: selected with `--scenarios` too. */
+export const WAIT_MEASUREMENTS: WaitMeasurement[] = [
+  { name: 'wait-postgres', mode: 'library-wait', summary: '@Idempotent({ wait }) on the TypeORM store (PostgreSQL LISTEN/NOTIFY)' },
+  { name: 'wait-redis', mode: 'library-wait-redis', summary: '@Idempotent({ wait }) on RedisIdempotencyStore (pub/sub)' },
 ];
 
 /**

@@ -2,7 +2,8 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import pg from 'pg';
 import { IdempotencyModule, MysqlIdempotencyRecord, type InMemoryIdempotencyStore } from '../../lib/index.js';
-import type { AppMode } from '../protocol.js';
+import { isWaitMode, type AppMode } from '../protocol.js';
+import { AtomicOrdersController } from './atomic.controller.js';
 import { BaselineOrdersController } from './baseline.controller.js';
 import { HandRolledOrdersController } from './hand-rolled.controller.js';
 import { HandRolledStore } from './hand-rolled.store.js';
@@ -10,6 +11,8 @@ import { LibraryOrdersController } from './library.controller.js';
 import { OrdersRepository } from './orders.repository.js';
 import type { PeerApp } from './peer-idempotency.js';
 import { RedisConnection } from './redis-connection.js';
+import { WaitOrdersController } from './wait.controller.js';
+import { WaitRounds } from './wait-rounds.js';
 
 /** The controller of each mode; the `peer-*` modes' comes with the peer (see {@link BenchStores.peer}). */
 const CONTROLLERS: Record<AppMode, Type | undefined> = {
@@ -19,6 +22,9 @@ const CONTROLLERS: Record<AppMode, Type | undefined> = {
   'library-redis': LibraryOrdersController,
   'library-mariadb': LibraryOrdersController,
   'library-memory': LibraryOrdersController,
+  'library-atomic': AtomicOrdersController,
+  'library-wait': WaitOrdersController,
+  'library-wait-redis': WaitOrdersController,
   'peer-memory': undefined,
   'peer-redis': undefined,
 };
@@ -28,7 +34,7 @@ const MARIADB_DATA_SOURCE = 'idempotency';
 
 /** The idempotency store of the modes that do not use the module's default one. */
 export interface BenchStores {
-  /** `library-redis`: the app's Redis client and the store on it. */
+  /** `library-redis`, `library-wait-redis`: the app's Redis client and the store on it. */
   redis?: RedisConnection;
   /** `library-mariadb`: the MariaDB database of the store. */
   mysqlUrl?: string;
@@ -42,7 +48,7 @@ export interface BenchStores {
  * The app under test: one TypeORM pool of `poolSize` connections and
  * `POST /orders` served by the controller of `mode`. Only the `library*`
  * modes import `IdempotencyModule`, so the other modes pay nothing for it;
- * `library-redis` gives it the store of `stores.redis`, `library-mariadb`
+ * `library-redis` and `library-wait-redis` give it the store of `stores.redis`, `library-mariadb`
  * a second DataSource on `stores.mysqlUrl` (`type: 'mysql'`, a pool of
  * `poolSize` too) for its default TypeORM store, `library-memory` the store
  * of `stores.memory`. The `peer-*` modes import the peer's module of
@@ -51,7 +57,7 @@ export interface BenchStores {
 @Module({})
 export class BenchAppModule {
   static forRoot(mode: AppMode, url: string, poolSize: number, { redis, mysqlUrl, memory, peer }: BenchStores = {}): DynamicModule {
-    if (mode === 'library-redis' && !redis) throw new Error('the library-redis app needs a Redis connection');
+    if ((mode === 'library-redis' || mode === 'library-wait-redis') && !redis) throw new Error(`the ${mode} app needs a Redis connection`);
     if (mode === 'library-mariadb' && !mysqlUrl) throw new Error('the library-mariadb app needs a MariaDB database');
     if (mode === 'library-memory' && !memory) throw new Error('the library-memory app needs its in-memory store');
     const controller = mode.startsWith('peer-') ? peer?.controller : CONTROLLERS[mode];
@@ -60,8 +66,8 @@ export class BenchAppModule {
       module: BenchAppModule,
       imports: [
         TypeOrmModule.forRoot({ type: 'postgres', url, poolSize, driver: pg }),
-        ...(mode === 'library' ? [IdempotencyModule.forRoot()] : []),
-        ...(mode === 'library-redis' ? [IdempotencyModule.forRoot({ store: redis!.store })] : []),
+        ...(mode === 'library' || mode === 'library-atomic' || mode === 'library-wait' ? [IdempotencyModule.forRoot()] : []),
+        ...(mode === 'library-redis' || mode === 'library-wait-redis' ? [IdempotencyModule.forRoot({ store: redis!.store })] : []),
         ...(mode === 'library-mariadb'
           ? [
               TypeOrmModule.forRoot({ name: MARIADB_DATA_SOURCE, type: 'mysql', url: mysqlUrl, poolSize, entities: [MysqlIdempotencyRecord] }),
@@ -76,6 +82,7 @@ export class BenchAppModule {
       providers: [
         OrdersRepository,
         ...(mode === 'hand-rolled' ? [HandRolledStore] : []),
+        ...(isWaitMode(mode) ? [WaitRounds] : []),
         ...(redis ? [{ provide: RedisConnection, useValue: redis }] : []),
       ],
     };

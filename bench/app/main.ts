@@ -4,7 +4,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InMemoryIdempotencyStore } from '../../lib/index.js';
-import { APP_ENV, type AppMode, type AppStats, type Command, type Reply } from '../protocol.js';
+import { APP_ENV, isWaitMode, type AppMode, type AppStats, type Command, type Reply } from '../protocol.js';
 import { BenchAppModule } from './app.module.js';
 import { CpuProfiler } from './cpu-profiler.js';
 import { InProcessStore } from './in-process-store.js';
@@ -12,6 +12,7 @@ import { MemorySampler } from './memory-sampler.js';
 import { INSERT_ORDER_SQL } from './orders.repository.js';
 import { RedisConnection } from './redis-connection.js';
 import { countStatements } from './statement-counter.js';
+import { WaitRounds } from './wait-rounds.js';
 
 /**
  * The app under test, forked by the orchestrator: serves `POST /orders` on a
@@ -22,9 +23,11 @@ async function main(): Promise<void> {
   const memory = new MemorySampler();
   const profiler = new CpuProfiler();
   const mode = process.env[APP_ENV.mode] as AppMode;
-  // Closed by app.close() (a shutdown hook): the app owns its client.
+  // Closed by app.close() (a shutdown hook): the app owns its client. (The peer-redis app's storage has its own.)
   const redis =
-    mode === 'library-redis' ? new RedisConnection(process.env[APP_ENV.redisUrl]!, process.env[APP_ENV.redisPrefix]!) : undefined;
+    mode === 'library-redis' || mode === 'library-wait-redis'
+      ? new RedisConnection(process.env[APP_ENV.redisUrl]!, process.env[APP_ENV.redisPrefix]!)
+      : undefined;
   const mysqlUrl = mode === 'library-mariadb' ? process.env[APP_ENV.mysqlUrl] : undefined;
   // Loaded in this mode only: the other apps never load mysql2.
   if (mysqlUrl) (await import('./mysql-statement-counter.js')).countMysqlStatements(statements);
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
   const module = BenchAppModule.forRoot(mode, process.env[APP_ENV.databaseUrl]!, Number(process.env[APP_ENV.poolSize]), stores);
   const app = await NestFactory.create(module, new ExpressAdapter(), { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
+  const waitRounds = isWaitMode(mode) ? app.get(WaitRounds) : undefined;
 
   let requests = 0;
   const server = app.getHttpServer() as Server;
@@ -63,6 +67,12 @@ async function main(): Promise<void> {
         return send({ type: 'stats', ...stats() });
       case 'reset':
         inProcess?.reset();
+        return send({ type: 'done' });
+      case 'wait-arm':
+        waitRounds!.arm(command.duplicates);
+        return send({ type: 'done' });
+      case 'wait-entered':
+        await waitRounds!.entered();
         return send({ type: 'done' });
       case 'profile-start':
         await profiler.start();

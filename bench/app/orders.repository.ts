@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 /** The one statement the handler runs: insert an order. */
 export const INSERT_ORDER_SQL = 'INSERT INTO orders (item, quantity) VALUES ($1, $2) RETURNING id, created_at';
@@ -21,8 +21,12 @@ export interface Order extends OrderInput {
 export class OrdersRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(input: OrderInput): Promise<Order> {
-    const [row] = await this.dataSource.query(INSERT_ORDER_SQL, [input.item, input.quantity]);
+  /**
+   * Inserts the order on a connection of the pool, or with `manager` (the
+   * `atomic-*` scenarios: the request's transaction, from `@TransactionManager()`).
+   */
+  async insert(input: OrderInput, manager?: EntityManager): Promise<Order> {
+    const [row] = await (manager ?? this.dataSource).query(INSERT_ORDER_SQL, [input.item, input.quantity]);
     return { id: row.id, item: input.item, quantity: input.quantity, createdAt: row.created_at };
   }
 }
