@@ -9,6 +9,9 @@ import type { Pool } from 'mysql2/promise';
  */
 export async function untilLockWaits(observer: Pool, database: string, count: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  // Not a sleep for ordering: a read within 100 ms of an earlier one (the last test's barrier) gets that read's
+  // snapshot, which may still show the earlier test's wait. One cache period later every read is fresh.
+  await new Promise((resolve) => setTimeout(resolve, 110));
   for (;;) {
     const [rows] = await observer.query(
       `SELECT count(*) AS n FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id

@@ -11,6 +11,15 @@ export interface Statements {
   /** The table, quoted and schema-qualified as in the statements. */
   table: string;
   claim: Statement;
+  /**
+   * Atomic mode's claim: the claim, done only once the transaction holds the
+   * key's advisory lock ($7, $8: two int4 halves of a hash of the record),
+   * which a concurrent atomic claim of the key holds until it commits or
+   * rolls back; else (column `open` false) it does nothing. Without waiting.
+   */
+  claimAtomic: Statement;
+  /** {@link claimAtomic}, waiting for the advisory lock (bounded by `lock_timeout`). */
+  claimAtomicWaiting: Statement;
   complete: Statement;
   /** `complete`, and `pg_notify($9, $10)` when it completed the record (wait mode). */
   completeAnnounced: Statement;
@@ -47,6 +56,8 @@ export function buildStatements(table: string): Statements {
   return {
     table: quoted,
     claim: named('claim'),
+    claimAtomic: named('claimAtomic'),
+    claimAtomicWaiting: named('claimAtomicWaiting'),
     complete: named('complete'),
     completeAnnounced: named('completeAnnounced'),
     release: named('release'),
@@ -77,26 +88,9 @@ function buildTexts(t: string): Record<Exclude<keyof Statements, 'table'>, strin
      * UNION ALL: same result, about 10% less server CPU per claim, see the
      * benchmark's README section. Both CTEs run whatever the SELECT reads.)
      */
-    claim: `
-      WITH inserted AS (
-        INSERT INTO ${t} (scope, principal, key, fingerprint, status, token, locked_until, expires_at)
-        VALUES ($1, $2, $3, $4, 'processing', $5, ${fromNow('$6')}, ${fromNow('$6')})
-        ON CONFLICT (scope, principal, key) DO NOTHING
-        RETURNING 1
-      ), taken_over AS (
-        UPDATE ${t}
-        SET fingerprint = $4, status = 'processing', token = $5,
-            locked_until = ${fromNow('$6')}, expires_at = ${fromNow('$6')}, created_at = now(),
-            completed_at = NULL, response_status = NULL, response_headers = NULL, response_body = NULL
-        WHERE ${ID} AND expires_at <= now() AND NOT EXISTS (SELECT 1 FROM inserted)
-        RETURNING 1
-      )
-      SELECT EXISTS (SELECT FROM inserted) OR EXISTS (SELECT FROM taken_over) AS claimed,
-             r.fingerprint, r.status,
-             extract(epoch FROM r.expires_at - now())::float8 * 1000 AS expires_in_ms,
-             r.response_status, r.response_headers, r.response_body
-      FROM (SELECT 1) AS one
-      LEFT JOIN ${t} AS r ON r.scope = $1 AND r.principal = $2 AND r.key = $3`,
+    claim: claimText(t),
+    claimAtomic: claimText(t, 'pg_try_advisory_xact_lock($7::int4, $8::int4)'),
+    claimAtomicWaiting: claimText(t, "pg_advisory_xact_lock($7::int4, $8::int4)::text = ''"),
     complete,
     completeAnnounced: announced(complete, '$9', '$10'),
     release,
@@ -110,4 +104,44 @@ function buildTexts(t: string): Record<Exclude<keyof Statements, 'table'>, strin
         SELECT scope, principal, key FROM ${t} WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED
       ) AND expires_at <= now()`,
   };
+}
+
+/*
+ * One round trip: insert as processing; else take over a row that expired
+ * (completed past its ttl, or processing past its lease: expires_at is the
+ * lease end while processing); else read the row in the way. The final
+ * SELECT sees the statement's snapshot: a row inserted by a concurrent
+ * claim after it began is invisible, so `status` is NULL and the caller
+ * claims again. (`EXISTS ... OR EXISTS ...` rather than one EXISTS over a
+ * UNION ALL: same result, about 10% less server CPU per claim, see the
+ * benchmark's README section. Both CTEs run whatever the SELECT reads.)
+ *
+ * With `gate` (atomic mode: a boolean expression that takes the key's
+ * advisory lock), the insert and the takeover happen only when it is true,
+ * and the row says whether it was (`open`): the gate is evaluated before
+ * the insert, so a claim never waits on another transaction's uncommitted
+ * row, only (if at all) on the advisory lock.
+ */
+function claimText(t: string, gate?: string): string {
+  const open = gate ? ' AND (SELECT open FROM gate)' : '';
+  return `
+      WITH ${gate ? `gate AS (SELECT ${gate} AS open), ` : ''}inserted AS (
+        INSERT INTO ${t} (scope, principal, key, fingerprint, status, token, locked_until, expires_at)
+        ${gate ? 'SELECT ' : 'VALUES ('}$1, $2, $3, $4, 'processing', $5, ${fromNow('$6')}, ${fromNow('$6')}${gate ? ' WHERE (SELECT open FROM gate)' : ')'}
+        ON CONFLICT (scope, principal, key) DO NOTHING
+        RETURNING 1
+      ), taken_over AS (
+        UPDATE ${t}
+        SET fingerprint = $4, status = 'processing', token = $5,
+            locked_until = ${fromNow('$6')}, expires_at = ${fromNow('$6')}, created_at = now(),
+            completed_at = NULL, response_status = NULL, response_headers = NULL, response_body = NULL
+        WHERE ${ID} AND expires_at <= now() AND NOT EXISTS (SELECT 1 FROM inserted)${open}
+        RETURNING 1
+      )
+      SELECT EXISTS (SELECT FROM inserted) OR EXISTS (SELECT FROM taken_over) AS claimed,${gate ? ' (SELECT open FROM gate) AS open,' : ''}
+             r.fingerprint, r.status,
+             extract(epoch FROM r.expires_at - now())::float8 * 1000 AS expires_in_ms,
+             r.response_status, r.response_headers, r.response_body
+      FROM (SELECT 1) AS one
+      LEFT JOIN ${t} AS r ON r.scope = $1 AND r.principal = $2 AND r.key = $3`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type {
   ClaimRequest,
@@ -36,9 +37,13 @@ const SAVEPOINT = 'nestjs_idempotency';
  * the completion and COMMIT in another. A simple query takes no parameters,
  * so the claim and the completion are `EXECUTE`s of statements `PREPARE`d
  * once per connection, with their values as literals (or, with
- * `preparedStatements: false`, their text with the values inlined). The claim waits for a concurrent transaction
- * holding the key for at most `wait` ms (`lock_timeout`, restored after the
- * claim so the operation's statements keep the session's).
+ * `preparedStatements: false`, their text with the values inlined).
+ *
+ * The claim first takes the key's advisory lock (transaction-level), which a
+ * concurrent atomic claim of the key holds until it commits or rolls back:
+ * with `wait` 0 it only tries (no wait at all, whatever else the database
+ * waits for), else it waits for at most `wait` ms (`lock_timeout`, set
+ * around the claim only, so the operation's statements keep the session's).
  *
  * The query runner's transaction state is kept true (see {@link TransactionRunner}).
  */
@@ -71,7 +76,7 @@ export class PostgresTransaction implements IdempotencyTransaction {
     const runner = TransactionRunner.of(dataSource, join, ['postgres']);
     try {
       const connection = (await runner.connect()) as PgConnection;
-      if (prepared) await prepareOn(connection, [statements.claim, statements.complete, statements.completeAnnounced]);
+      if (prepared) await prepareOn(connection, [statements.claimAtomic, statements.claimAtomicWaiting, statements.complete, statements.completeAnnounced]);
       return new PostgresTransaction(runner, connection, statements, announcementOf, prepared);
     } catch (error) {
       await runner.release();
@@ -84,12 +89,18 @@ export class PostgresTransaction implements IdempotencyTransaction {
   }
 
   async claim({ scope, principal, key, fingerprint, token, lockTimeout }: ClaimRequest, wait: number): Promise<ClaimResult> {
-    const claim = this.call(this.statements.claim, [scope, principal, key, fingerprint, token, lockTimeout]);
+    const values = [scope, principal, key, fingerprint, token, lockTimeout, ...advisoryLockOf(this.statements.table, scope, principal, key)];
+    const waits = wait > 0;
+    const claim = this.call(waits ? this.statements.claimAtomicWaiting : this.statements.claimAtomic, values);
     const results = await this.run([
       ...(this.opened ? [] : [this.joined ? `SAVEPOINT ${SAVEPOINT}` : 'BEGIN ISOLATION LEVEL READ COMMITTED']),
-      `SELECT set_config('nestjs_idempotency.lock_timeout', current_setting('lock_timeout'), true), set_config('lock_timeout', '${Math.max(1, Math.ceil(wait))}ms', true)`,
-      claim,
-      `SELECT set_config('lock_timeout', current_setting('nestjs_idempotency.lock_timeout'), true)`,
+      ...(waits
+        ? [
+            `SELECT set_config('nestjs_idempotency.lock_timeout', current_setting('lock_timeout'), true), set_config('lock_timeout', '${Math.ceil(wait)}ms', true)`,
+            claim,
+            `SELECT set_config('lock_timeout', current_setting('nestjs_idempotency.lock_timeout'), true)`,
+          ]
+        : [claim]),
     ]).catch((error: unknown) => {
       this.opened = true; // BEGIN ran before the claim failed
       if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return null;
@@ -97,8 +108,8 @@ export class PostgresTransaction implements IdempotencyTransaction {
     });
     if (!this.opened) await this.began();
     if (!results) return HELD_BY_ANOTHER_TRANSACTION;
-    const row = results[results.length - 2].rows[0] as ClaimedRow & { claimed: boolean };
-    return claimResult(row.claimed, row);
+    const row = results[results.length - (waits ? 2 : 1)].rows[0] as ClaimedRow & { claimed: boolean; open: boolean };
+    return row.open ? claimResult(row.claimed, row) : HELD_BY_ANOTHER_TRANSACTION;
   }
 
   async commit(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce: boolean): Promise<void> {
@@ -155,6 +166,16 @@ export class PostgresTransaction implements IdempotencyTransaction {
 
 }
 
+
+/**
+ * The key of the advisory lock of a record of `table`: two int4 halves of a
+ * SHA-256 of its identity (a collision makes two keys wait for each other,
+ * never share a record).
+ */
+function advisoryLockOf(table: string, scope: string, principal: string, key: string): [number, number] {
+  const digest = createHash('sha256').update(JSON.stringify([table, scope, principal, key])).digest();
+  return [digest.readInt32BE(0), digest.readInt32BE(4)];
+}
 
 /** The statements `PREPARE`d on each connection, by name (a connection keeps them for its life, through rollbacks). */
 const preparedOn = new WeakMap<object, Set<string>>();
