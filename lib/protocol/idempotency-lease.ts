@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { IdempotencyRecordId, IdempotencyStore, StoredResponse } from '../interfaces/idempotency-store.interface.js';
+import { heartbeats, type Beating } from './lease-heartbeats.js';
 
 /** How long a lease lives and how long its completed record is kept. */
 export interface LeaseTerms {
@@ -22,8 +23,9 @@ export interface Lease {
 
 /**
  * The right to run an operation for one record, held through its token.
- * While held, a heartbeat extends the lease every third of `lockTimeout`, so a
- * slow operation on a live instance is never taken over. It ends exactly once:
+ * While held, a heartbeat extends the lease every third of `lockTimeout`
+ * (give or take a tick of the process's shared heartbeat timer), so a slow
+ * operation on a live instance is never taken over. It ends exactly once:
  * `complete()` (the outcome is stored), `release()` (the record is deleted, so
  * a retry runs again) or `abandon()` (the outcome is in doubt: the record
  * stays until its lease runs out, so a retry never runs beside an operation
@@ -32,9 +34,10 @@ export interface Lease {
  * Store failures after the operation ran are logged, not thrown: the
  * operation's result is still the caller's to have (see RELIABILITY.md).
  */
-export class IdempotencyLease implements Lease {
-  private heartbeat?: NodeJS.Timeout;
+export class IdempotencyLease implements Lease, Beating {
   private ended = false;
+  /** When the lease was last renewed (or claimed). */
+  private renewedAt: number;
 
   /**
    * @param claimedAt when the claim was sent (`Date.now()`): the lease runs
@@ -48,8 +51,15 @@ export class IdempotencyLease implements Lease {
     private readonly logger: Logger,
     private readonly claimedAt: number,
   ) {
-    this.heartbeat = setInterval(() => void this.extend(), this.period);
-    this.heartbeat.unref();
+    this.renewedAt = claimedAt;
+    heartbeats.add(this);
+  }
+
+  /** Renews the lease once a heartbeat period has passed since the last renewal (called by the shared timer). */
+  beat(now: number): void {
+    if (now - this.renewedAt < this.period) return;
+    this.renewedAt = now;
+    void this.extend();
   }
 
   /**
@@ -59,7 +69,9 @@ export class IdempotencyLease implements Lease {
    * @returns `false` when the lease was lost meanwhile (the operation must not run).
    */
   async ensureFresh(): Promise<boolean> {
-    if (Date.now() - this.claimedAt < this.period) return true;
+    const now = Date.now();
+    if (now - this.claimedAt < this.period) return true;
+    this.renewedAt = now;
     if (await this.extend()) return true;
     this.end();
     return false;
@@ -121,8 +133,7 @@ export class IdempotencyLease implements Lease {
   }
 
   private stopHeartbeat(): void {
-    clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+    heartbeats.delete(this);
   }
 
   private describe(): string {
