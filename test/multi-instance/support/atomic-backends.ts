@@ -39,13 +39,18 @@ export async function idleInTransaction(shared: SharedDatabase): Promise<number[
   return rows.map((row) => row.pid);
 }
 
-/** Resolves once `count` claims (statements on the records table) of the database wait for a lock. */
+/**
+ * Resolves once `count` claims of the database wait for a lock: statements
+ * naming the records table, or (PostgreSQL atomic mode) executing the
+ * prepared atomic claim, which waits for the key's advisory lock.
+ */
 export function untilClaimsWaitForLock(shared: SharedDatabase, count: number, timeoutMs = 15_000): Promise<void> {
   return pollServer(
     async () => {
       const [{ n }] = await shared.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity
-         WHERE datname = current_database() AND wait_event_type = 'Lock' AND position($1 IN query) > 0`,
+         WHERE datname = current_database() AND wait_event_type = 'Lock'
+           AND (position($1 IN query) > 0 OR position('nestjs_idempotency_claimAtomic' IN query) > 0)`,
         [IDEMPOTENCY_RECORDS_TABLE],
       );
       return n >= count;
