@@ -9,7 +9,7 @@ import type { Reflector } from '@nestjs/core';
 import { DEFAULT_IDEMPOTENT_OPTIONS, type IdempotentDefaults } from '../idempotency.constants.js';
 import { IDEMPOTENT_METADATA } from '../idempotency.internal-constants.js';
 import type { IdempotencyModuleOptions, IdempotentOptions } from '../interfaces/idempotency-module-options.interface.js';
-import type { AdmissionTerms } from '../idempotency.service.js';
+import type { AdmissionTerms } from '../protocol/admissions.js';
 import { resolveOptions } from '../protocol/resolve-options.js';
 import { validateRouteOptions } from '../protocol/validate-options.js';
 
