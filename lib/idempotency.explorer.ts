@@ -1,17 +1,27 @@
 import { Inject, Injectable, Logger, type OnModuleInit, type Type } from '@nestjs/common';
-import { PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { transactionManagerOf } from './decorators/transaction-manager.decorator.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
 import { IdempotencyStoreConnectionError } from './errors/idempotency-store-connection.error.js';
-import { IdempotentRoutes, isServerSentEvents, type Handler, type IdempotentRoute } from './http/idempotent-routes.js';
+import {
+  graphqlResolverType,
+  handlerKind,
+  idempotentOptionsOf,
+  IdempotentRoutes,
+  isServerSentEvents,
+  type Handler,
+  type IdempotentRoute,
+} from './http/idempotent-routes.js';
 import { IDEMPOTENCY_OPTIONS, IDEMPOTENT_METADATA } from './idempotency.internal-constants.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 import { IdempotencyStore, type StoreUses } from './interfaces/idempotency-store.interface.js';
 
-/** `@MessagePattern()` / `@EventPattern()` metadata of `@nestjs/microservices` (not a dependency). */
-const MESSAGE_PATTERN_METADATA = 'microservices:pattern';
+/** `@MessagePattern(pattern, transport)` metadata of `@nestjs/microservices` (an optional peer). */
+const TRANSPORT_METADATA = 'microservices:transport';
+/** `Transport.NATS` and `Transport.RMQ`: the transports whose messages carry an id. */
+const TRANSPORTS_WITH_MESSAGE_IDS = new Set([2, 5]);
 
 /**
  * Startup checks, so a misconfiguration stops the app with its fix instead
@@ -78,13 +88,24 @@ export class IdempotencyExplorer implements OnModuleInit {
       if (!type?.prototype || !wrapper.instance) continue;
       for (const name of this.scanner.getAllMethodNames(type.prototype)) {
         const handler = type.prototype[name] as Handler;
-        if (controllers.has(type) && Reflect.getMetadata(PATH_METADATA, handler) !== undefined) {
+        const kind = handlerKind(handler);
+        if (kind === 'http' && controllers.has(type)) {
           const options = this.checkRoute(routes, type, handler);
           uses.transactions ||= !!options?.atomic;
           uses.waiting ||= !!options?.wait && !options.atomic; // atomic duplicates wait in the database
+        } else if (kind === 'graphql' || kind === 'message' || kind === 'event') {
+          const route = routes.get(type, handler); // validates its options
+          if (route) checkHandler(route, handler, `${type.name}.${name}`);
+          // A message handler's default wait (its lease) counts only where waiting is possible.
+          uses.waiting ||= kind === 'graphql' ? !!route?.options.wait : !!idempotentOptionsOf(this.reflector, type, handler)?.wait;
         } else if (this.reflector.get(IDEMPOTENT_METADATA, handler)) {
-          const kind = Reflect.getMetadata(MESSAGE_PATTERN_METADATA, handler) ? 'a message handler' : 'not an HTTP route';
-          this.logger.warn(`@Idempotent() on ${type.name}.${name} has no effect: it is ${kind}, and only HTTP routes are supported yet.`);
+          if (kind === 'websocket') {
+            throw new IdempotencyConfigurationError(
+              `@Idempotent() on ${type.name}.${name}: WebSocket gateways are not supported (a message has no key nor a reply to replay). ` +
+                'Remove the decorator, or call IdempotencyService.execute() inside the handler with a key from the message.',
+            );
+          }
+          this.logger.warn(`@Idempotent() on ${type.name}.${name} has no effect: it is not an HTTP route, a GraphQL mutation or a message handler. Use IdempotencyService.execute() in services.`);
         }
       }
     }
@@ -118,4 +139,24 @@ export class IdempotencyExplorer implements OnModuleInit {
 function usesTransactionManager(controller: Type, handler: Handler): boolean {
   const args: Record<string, { factory?: unknown }> = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {};
   return Object.values(args).some((arg) => arg.factory === transactionManagerOf);
+}
+
+/**
+ * Startup checks of a GraphQL resolver or a message handler: `@Idempotent()`
+ * on mutations only; no atomic mode; a key that can be found.
+ */
+function checkHandler(route: IdempotentRoute, handler: Handler, name: string): void {
+  const fail = (message: string) => {
+    throw new IdempotencyConfigurationError(`@Idempotent() on ${name}: ${message}`);
+  };
+  if (route.kind === 'graphql' && graphqlResolverType(handler) !== 'Mutation') {
+    fail('only mutations are idempotent: queries and fields run again at no cost. Put it on a @Mutation().');
+  }
+  if (route.options.atomic) {
+    fail('atomic mode is for HTTP routes and IdempotencyService.execute(): call execute(key, (manager) => ..., { atomic: true }) in the handler.');
+  }
+  const transport: unknown = Reflect.getMetadata(TRANSPORT_METADATA, handler);
+  if (route.kind !== 'graphql' && !route.options.key && transport !== undefined && !TRANSPORTS_WITH_MESSAGE_IDS.has(transport as number)) {
+    fail("its transport's messages carry no id to use as the key. Set the `key` option, e.g. @Idempotent({ key: (data) => data.requestId }).");
+  }
 }

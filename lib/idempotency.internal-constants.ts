@@ -38,3 +38,6 @@ export const MIN_LOCK_TIMEOUT = 1000;
 
 /** Where the interceptor leaves the `EntityManager` of an atomic request, for `@TransactionManager()`. */
 export const TRANSACTION_MANAGER = Symbol.for('nestjs-idempotency:transaction-manager');
+
+/** Injection token of the application's idempotency interceptor (the module's `interceptor` class). */
+export const IDEMPOTENCY_INTERCEPTOR = Symbol('IDEMPOTENCY_INTERCEPTOR');

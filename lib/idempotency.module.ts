@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyExplorer } from './idempotency.explorer.js';
-import { IDEMPOTENCY_OPTIONS } from './idempotency.internal-constants.js';
+import { IDEMPOTENCY_INTERCEPTOR, IDEMPOTENCY_OPTIONS } from './idempotency.internal-constants.js';
 import { ASYNC_OPTIONS_TYPE, ConfigurableIdempotencyModule, OPTIONS_TYPE } from './idempotency.module-definition.js';
 import { idempotencyOptionsProvider } from './idempotency.options.js';
 import { idempotencyStoreProvider } from './idempotency.providers.js';
@@ -38,11 +38,12 @@ import type { RecordEntity } from './stores/typeorm/record-entities.js';
     IdempotencySweeper,
     IdempotencyExplorer,
     {
-      provide: APP_INTERCEPTOR,
+      provide: IDEMPOTENCY_INTERCEPTOR,
       inject: [IDEMPOTENCY_OPTIONS, ModuleRef],
       useFactory: (options: IdempotencyModuleOptions, moduleRef: ModuleRef) =>
         moduleRef.create(options.interceptor ?? IdempotencyInterceptor),
     },
+    { provide: APP_INTERCEPTOR, useExisting: IDEMPOTENCY_INTERCEPTOR },
   ],
   // The options are exported for subclasses of IdempotencyInterceptor (their constructor needs them).
   exports: [IdempotencyService, IdempotencySweeper, IdempotencyStore, IDEMPOTENCY_OPTIONS],

@@ -21,6 +21,20 @@ export const TEST_SERVICES = [
     files: '/[^/]*(?:mysql|mariadb)[^/]*\\.spec\\.ts$',
     hint: 'set MYSQL_URL or start mariadb',
   },
+  {
+    name: 'RabbitMQ',
+    url: process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672',
+    defaultPort: 5672,
+    files: '/[^/]*rabbitmq[^/]*\\.spec\\.ts$',
+    hint: 'set RABBITMQ_URL or start rabbitmq-server',
+  },
+  {
+    name: 'NATS',
+    url: process.env.NATS_URL || 'nats://127.0.0.1:4222',
+    defaultPort: 4222,
+    files: '/[^/]*nats[^/]*\\.spec\\.ts$',
+    hint: 'set NATS_URL or start nats-server',
+  },
 ];
 
 /** Resolves whether a TCP connection to `url`'s host and port opens within `timeoutMs`. */

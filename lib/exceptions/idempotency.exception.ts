@@ -15,6 +15,12 @@ export interface ProblemDetails {
  */
 export abstract class IdempotencyException extends HttpException {
   /**
+   * The problem as a constant, e.g. `'IDEMPOTENCY_KEY_IN_FLIGHT'`: the GraphQL
+   * `extensions.code` and the `code` of an RPC error.
+   */
+  readonly code: string;
+
+  /**
    * @param status HTTP status.
    * @param problem short name of the problem type, e.g. `'key-in-flight'`.
    * @param title summary of the problem type.
@@ -29,5 +35,11 @@ export abstract class IdempotencyException extends HttpException {
     readonly retryAfterSeconds?: number,
   ) {
     super({ type: `urn:nestjs-idempotency:${problem}`, title, status, detail } satisfies ProblemDetails, status);
+    this.code = `IDEMPOTENCY_${problem.toUpperCase().replaceAll('-', '_')}`;
+  }
+
+  /** The problem details this exception answers with. */
+  get problem(): ProblemDetails {
+    return this.getResponse() as ProblemDetails;
   }
 }

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import {
+  PATH_METADATA,
   RESPONSE_PASSTHROUGH_METADATA,
   ROUTE_ARGS_METADATA,
   SSE_METADATA,
@@ -19,8 +20,30 @@ export type Handler = (...args: never[]) => unknown;
 /** Route options with every default filled in. */
 export type ResolvedIdempotentOptions = IdempotentOptions & IdempotentDefaults;
 
+/** What kind of handler a decorated method is. */
+export type HandlerKind = 'http' | 'graphql' | 'message' | 'event' | 'websocket' | 'other';
+
+/** Metadata keys that tell the handler kinds apart (their packages are optional peers, so not imported). */
+const RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
+const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
+const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
+/** `PatternHandler.EVENT` of `@nestjs/microservices`. */
+const EVENT_HANDLER = 2;
+
+/** The kind of `handler`, by the decorators on it. */
+export function handlerKind(handler: Handler): HandlerKind {
+  if (Reflect.getMetadata(PATH_METADATA, handler) !== undefined) return 'http';
+  if (graphqlResolverType(handler) !== undefined) return 'graphql';
+  const pattern = Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler);
+  if (pattern !== undefined) return pattern === EVENT_HANDLER ? 'event' : 'message';
+  if (Reflect.getMetadata(MESSAGE_MAPPING_METADATA, handler)) return 'websocket';
+  return 'other';
+}
+
 /** What the interceptor needs to know of one decorated handler. */
 export interface IdempotentRoute {
+  /** HTTP route, GraphQL resolver, message or event handler. */
+  kind: HandlerKind;
   /** Module options, then the class's `@Idempotent()`, then the method's, each option by itself. */
   options: ResolvedIdempotentOptions;
   /** `replayHeaders` in lower case. */
@@ -43,8 +66,23 @@ export function idempotentOptionsOf(reflector: Reflector, controller: Type, hand
   const onMethod = reflector.get<IdempotentOptions | false | undefined>(IDEMPOTENT_METADATA, handler);
   if (onMethod === false) return null;
   const onClass = reflector.get<IdempotentOptions | false | undefined>(IDEMPOTENT_METADATA, controller);
-  if (!onMethod && (!onClass || isServerSentEvents(handler))) return null;
+  if (!onMethod && (!onClass || !coveredByClass(handler))) return null;
   return resolveOptions<IdempotentOptions>({}, onClass || undefined, onMethod || undefined);
+}
+
+/**
+ * Whether a class's `@Idempotent()` covers `handler`: not a server-sent
+ * events route, nor a GraphQL field other than a mutation.
+ */
+function coveredByClass(handler: Handler): boolean {
+  if (isServerSentEvents(handler)) return false;
+  const resolverType = graphqlResolverType(handler);
+  return resolverType === undefined || resolverType === 'Mutation';
+}
+
+/** `'Query'`, `'Mutation'`, `'Subscription'` or a field's parent type for a GraphQL resolver; else `undefined`. */
+export function graphqlResolverType(handler: Handler): string | undefined {
+  return Reflect.getMetadata(RESOLVER_TYPE_METADATA, handler);
 }
 
 /** Whether `handler` is an `@Sse()` route. */
@@ -78,13 +116,19 @@ export class IdempotentRoutes {
     const own = idempotentOptionsOf(this.reflector, controller, handler);
     if (!own) return null;
     const name = `${controller.name}.${handler.name}`;
+    const kind = handlerKind(handler);
     const options = resolveOptions<ResolvedIdempotentOptions>(
       DEFAULT_IDEMPOTENT_OPTIONS,
       this.moduleOptions,
       validateRouteOptions(own, name),
     );
+    // A redelivered message waits for its first delivery's outcome (the lease at most) unless told otherwise.
+    if ((kind === 'message' || kind === 'event') && own.wait === undefined && this.moduleOptions.wait === undefined) {
+      options.wait = options.lockTimeout;
+    }
     const { ttl, lockTimeout, failOpen, wait, atomic } = options;
     return {
+      kind,
       options,
       // Atomic duplicates wait in the database (a lock wait), not for an announcement.
       terms: { ttl, lockTimeout, failOpen, wait, atomic, announce: wait > 0 && !atomic },

@@ -1,7 +1,6 @@
-import { hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { BodyNotFingerprintableException } from '../exceptions/body-not-fingerprintable.exception.js';
-import { RequestNotFingerprintableException } from '../exceptions/request-not-fingerprintable.exception.js';
+import { canonicalSha256, sha256 } from '../protocol/canonical-json.js';
 
 /** The parts of an Express request or a Fastify request the fingerprint reads. */
 export interface FingerprintedRequest {
@@ -32,14 +31,7 @@ export interface FingerprintedRequest {
  */
 export function requestFingerprint(request: FingerprintedRequest): string {
   const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  let canonical: string;
-  try {
-    canonical = JSON.stringify([request.method, request.path, request.query ?? null, mediaType, payloadOf(request, mediaType)], sortKeys);
-  } catch (error) {
-    if (error instanceof RangeError) throw new RequestNotFingerprintableException();
-    throw error;
-  }
-  return sha256(canonical);
+  return canonicalSha256([request.method, request.path, request.query ?? null, mediaType, payloadOf(request, mediaType)]);
 }
 
 function payloadOf(request: FingerprintedRequest, mediaType: string): unknown {
@@ -67,21 +59,4 @@ function filesOf(request: FingerprintedRequest): unknown {
     size,
     sha256: Buffer.isBuffer(buffer) ? sha256(buffer) : undefined,
   }));
-}
-
-function sha256(data: string | Buffer): string {
-  return hash('sha256', data, 'hex');
-}
-
-function sortKeys(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const source = value as Record<string, unknown>;
-  const keys = Object.keys(source);
-  if (isSorted(keys)) return value; // the common case of a small DTO: no copy
-  return Object.fromEntries(keys.sort().map((key) => [key, source[key]]));
-}
-
-function isSorted(keys: string[]): boolean {
-  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
-  return true;
 }

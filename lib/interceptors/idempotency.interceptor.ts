@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
-import { Observable, type Subscription } from 'rxjs';
+import { from, mergeMap, Observable, type Subscription } from 'rxjs';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency.constants.js';
 import { IDEMPOTENCY_OPTIONS, TRANSACTION_MANAGER } from '../idempotency.internal-constants.js';
 import { IdempotencyService } from '../idempotency.service.js';
@@ -25,26 +25,41 @@ import { defaultPrincipal } from '../http/request-principal.js';
 import { isInDoubt, recordOutcome, replayResponse, type RunState } from '../http/response-outcome.js';
 import type { IdempotencyModuleOptions, IdempotentOptions } from '../interfaces/idempotency-module-options.interface.js';
 import type { Lease } from '../protocol/idempotency-lease.js';
+import { protectHandler } from './handler-protection.js';
+import { HandlerTransports } from './handler-transports.js';
+import { optionOr, readerOf, type InvocationReader } from './invocation-reader.js';
 
 /** Marks a request an idempotency interceptor has taken, so a second one stands aside. */
 const TAKEN = Symbol.for('nestjs-idempotency:taken');
 
 /**
- * Applies the idempotency protocol to routes marked `@Idempotent()`: claims
- * the key, runs the handler, and stores the response the client gets (the
- * bytes on the wire, after every interceptor, serializer and exception
- * filter) before it leaves; replays those bytes to retries. Registered
- * globally by `IdempotencyModule`.
+ * Applies the idempotency protocol to handlers marked `@Idempotent()`: claims
+ * the key, runs the handler, and stores its outcome before it leaves;
+ * replays it to retries. Over HTTP the outcome is the response the client
+ * gets (the bytes on the wire, after every interceptor, serializer and
+ * exception filter); on a GraphQL mutation or a message handler, the values
+ * it returns (see `handler-protection.ts`). Registered globally by
+ * `IdempotencyModule`, and run by `@Idempotent()`'s own interceptor where no
+ * global interceptor reaches (a microservice without `inheritAppConfig`).
  *
- * To customise, extend it, override the `protected` methods (`getKey`,
- * `getScope`, `getPrincipal`, `getFingerprint`) and pass the class as the
- * module's `interceptor` option: it then replaces this one.
+ * To customise HTTP routes, extend it, override the `protected` methods
+ * (`getKey`, `getScope`, `getPrincipal`, `getFingerprint`) and pass the
+ * class as the module's `interceptor` option: it then replaces this one.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   protected readonly logger = new Logger('Idempotency');
   private readonly routes: IdempotentRoutes;
   private readonly warned = new Set<string>();
+  private readonly transports: HandlerTransports;
+  private readonly httpReader: InvocationReader = {
+    input: (context) => context.switchToHttp().getRequest().body,
+    key: (context) => this.getKey(context),
+    scope: (context, options) => this.getScope(context, options),
+    principal: (context, options) => this.getPrincipal(context, options),
+    fingerprint: (context, options) => this.getFingerprint(context, options),
+    wait: (context, cap) => preferredWait(context.switchToHttp().getRequest().headers.prefer, cap),
+  };
 
   constructor(
     protected readonly reflector: Reflector,
@@ -53,22 +68,33 @@ export class IdempotencyInterceptor implements NestInterceptor {
     protected readonly adapterHost: HttpAdapterHost,
   ) {
     this.routes = new IdempotentRoutes(reflector, options);
+    this.transports = new HandlerTransports(options, (id, message) => this.warnOnce(id, message, 'error'));
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return this.interceptOnce(context, next, true);
+  }
+
+  /**
+   * Applies the protocol unless an idempotency interceptor already took this
+   * invocation; `loud` warns when one had (two registered interceptors).
+   * @internal run by the interceptor `@Idempotent()` attaches.
+   */
+  interceptOnce(context: ExecutionContext, next: CallHandler, loud = false): Observable<unknown> {
     const route = this.routes.get(context.getClass(), context.getHandler() as Handler);
     if (!route) return next.handle();
-    if (context.getType() !== 'http') {
-      this.warnOnce(`${route.name}:${context.getType()}`, `@Idempotent() on ${route.name} has no effect: "${context.getType()}" handlers are not supported yet, only HTTP routes.`);
+    const type = context.getType<string>();
+    const invocation = type === 'http' ? context.switchToHttp().getRequest() : context.getArgs();
+    if (invocation[TAKEN]) {
+      if (loud) this.warnOnce('second', 'A second idempotency interceptor saw a request and stood aside: register one (IdempotencyModule.forRoot, once; customise with its `interceptor` option).');
       return next.handle();
     }
-    const request = context.switchToHttp().getRequest();
-    if (request[TAKEN]) {
-      this.warnOnce('second', 'A second idempotency interceptor saw a request and stood aside: register one (IdempotencyModule.forRoot, once; customise with its `interceptor` option).');
+    if (type !== 'http' && !this.transports.supports(type)) {
+      this.warnOnce(`${route.name}:${type}`, `@Idempotent() on ${route.name} has no effect: "${type}" handlers are not supported.`, 'error');
       return next.handle();
     }
-    request[TAKEN] = true;
-    return this.protect(context, next, route);
+    invocation[TAKEN] = true;
+    return type === 'http' ? this.protect(context, next, route) : this.protectHandler(context, next, route, type);
   }
 
   /**
@@ -83,11 +109,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   /** The namespace of the key: the `scope` option, else `'<METHOD> <route pattern>'`. */
   protected getScope(context: ExecutionContext, options: IdempotentOptions): string {
-    if (typeof options.scope === 'function') return options.scope(context);
-    if (options.scope !== undefined) return options.scope;
-    const request = context.switchToHttp().getRequest();
-    const pattern: string = request.route?.path ?? request.routeOptions?.url ?? pathOf(request);
-    return `${request.method} ${pattern}`;
+    return optionOr(options.scope, context, () => {
+      const request = context.switchToHttp().getRequest();
+      const pattern: string = request.route?.path ?? request.routeOptions?.url ?? pathOf(request);
+      return `${request.method} ${pattern}`;
+    });
   }
 
   /**
@@ -96,9 +122,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
    * @throws PrincipalUnresolvedException for an authenticated request without any of them.
    */
   protected getPrincipal(context: ExecutionContext, options: IdempotentOptions): string | undefined {
-    if (typeof options.principal === 'function') return options.principal(context);
-    if (options.principal !== undefined) return options.principal;
-    return defaultPrincipal(context.switchToHttp().getRequest());
+    return optionOr(options.principal, context, () => defaultPrincipal(context.switchToHttp().getRequest()));
   }
 
   /**
@@ -128,7 +152,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       let run: Subscription | undefined;
       let lease: Lease | null = null;
       const state: RunState = { finished: false, inDoubt: false };
-      this.admit(context, route).then(
+      this.admit(context, route, this.httpReader).then(
         (admission) => {
           if (admission.kind === 'replay') {
             this.adapterHost.httpAdapter.status(response, admission.response.status);
@@ -175,21 +199,40 @@ export class IdempotencyInterceptor implements NestInterceptor {
     });
   }
 
-  private async admit(context: ExecutionContext, route: IdempotentRoute): Promise<Admission> {
+  /**
+   * A GraphQL mutation or a message handler, through the adapter of its
+   * transport (loaded on first use).
+   */
+  private protectHandler(context: ExecutionContext, next: CallHandler, route: IdempotentRoute, type: string): Observable<unknown> {
+    return from(this.transports.get(type)).pipe(
+      mergeMap((transport) =>
+        protectHandler({
+          context,
+          transport,
+          event: route.kind === 'event',
+          admit: () => this.admit(context, route, readerOf(transport, this.headerName)),
+          handle: () => next.handle(),
+        }),
+      ),
+    );
+  }
+
+  /** Reads the invocation's identity with `reader` and admits it. */
+  private async admit(context: ExecutionContext, route: IdempotentRoute, reader: InvocationReader): Promise<Admission> {
     const { options } = route;
-    const key = this.getKey(context);
+    const key = options.key ? options.key(reader.input(context), context) : reader.key(context);
     if (key === undefined) {
-      if (options.required) throw new IdempotencyKeyMissingException(this.headerName);
+      if (options.required) throw new IdempotencyKeyMissingException(this.headerName, reader.keySource);
       return { kind: 'run', lease: null };
     }
     try {
       const request = {
-        scope: this.getScope(context, options),
-        principal: this.getPrincipal(context, options) ?? '',
+        scope: reader.scope(context, options),
+        principal: reader.principal(context, options) ?? '',
         key,
-        fingerprint: this.getFingerprint(context, options),
+        fingerprint: reader.fingerprint(context, options),
       };
-      const wait = preferredWait(context.switchToHttp().getRequest().headers.prefer, options.wait);
+      const wait = reader.wait(context, options.wait);
       return await this.idempotency.admit(request, wait === options.wait ? route.terms : { ...route.terms, wait });
     } catch (error) {
       this.explain(route, error);

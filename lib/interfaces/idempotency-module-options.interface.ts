@@ -14,7 +14,20 @@ export interface IdempotentOptions {
    */
   lockTimeout?: number;
   /**
-   * Namespace of keys. Default `'<METHOD> <route pattern>'`, e.g. `'POST /orders'`.
+   * Where the key comes from, instead of the transport's own (the
+   * `Idempotency-Key` header, an AMQP `messageId`, a NATS `Nats-Msg-Id`
+   * header): a function of the input (the request body over HTTP, the
+   * resolver's arguments on GraphQL, the message data on a message handler)
+   * that returns the key, or `undefined` for none. Required on message
+   * handlers of transports without message ids (TCP, Redis, MQTT, Kafka, gRPC).
+   *
+   * @example @Idempotent({ key: (data: PaymentMessage) => data.paymentId })
+   */
+  key?: (input: any, context: ExecutionContext) => string | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /**
+   * Namespace of keys. Default: `'<METHOD> <route pattern>'` over HTTP, e.g.
+   * `'POST /orders'`; `'Mutation.<field>'` on GraphQL; `'message <pattern>'`
+   * on a message handler.
    */
   scope?: string | ((context: ExecutionContext) => string);
   /**
@@ -58,7 +71,9 @@ export interface IdempotentOptions {
    * 409 with `Retry-After`. The store wakes it (PostgreSQL `LISTEN/NOTIFY`,
    * Redis pub/sub, in-process events for the in-memory and SQLite stores),
    * never polling. A client may ask for less with `Prefer: wait=<seconds>`
-   * (RFC 7240); this option is the cap. Default 0: answer 409 at once.
+   * (RFC 7240); this option is the cap. Default 0: answer 409 at once; on
+   * message handlers, `lockTimeout` (a redelivered message waits for the
+   * first delivery's outcome rather than failing).
    */
   wait?: number;
   /**
@@ -104,6 +119,16 @@ export interface IdempotencyModuleOptions extends IdempotentOptions {
    * `@nestjs-cls/transactional`'s `TransactionHost`.
    */
   transactionContext?: TransactionContext;
+  /**
+   * RabbitMQ consumers: set `noAck` to your RMQ server's `noAck`. With
+   * `noAck: false` (manual acknowledgements) the library acknowledges the
+   * duplicates it answers without running the handler, requeues (after
+   * `Retry-After`) those whose first delivery is still in flight or whose
+   * store is down, and rejects without requeue those it refuses (a key
+   * reused with another payload, a missing key). Default `{ noAck: true }`,
+   * Nest's default.
+   */
+  rmq?: { noAck: boolean };
 }
 
 /** Makes a transaction's `EntityManager` the current one for code run by {@link TransactionContext.run}. */

@@ -39,6 +39,7 @@ const ROUTE_RULES: Record<string, Rule> = {
   failOpen: boolean,
   wait: milliseconds(0),
   atomic: boolean,
+  key: of('a function (input, context) => string | undefined', isFunction),
   scope: of('a non-empty string or a function', (v) => (typeof v === 'string' && v !== '') || isFunction(v)),
   principal: of('a string or a function', (v) => typeof v === 'string' || isFunction(v)),
   fingerprint: of('false or a function', (v) => v === false || isFunction(v)),
@@ -58,6 +59,7 @@ const MODULE_RULES: Record<string, Rule> = {
   header: of('an HTTP header name', (v) => typeof v === 'string' && HEADER_NAME.test(v)),
   sweepInterval: milliseconds(1),
   interceptor: of('a class that extends IdempotencyInterceptor', isFunction),
+  rmq: of('{ noAck: boolean }', (v) => typeof (v as { noAck?: unknown } | null)?.noAck === 'boolean'),
   transactionContext: of('a TransactionContext (an object with run(manager, work))', (v) => typeof (v as { run?: unknown } | null)?.run === 'function'),
 };
 
