@@ -8,6 +8,7 @@ import { DatabaseShutdown } from './database/database-shutdown.js';
 import type { Database } from './database/database.js';
 import { OrdersModule } from './orders/orders.module.js';
 import { PaymentsModule } from './payments/payments.module.js';
+import { ShipmentsModule } from './shipments/shipments.module.js';
 
 /** The sample app on the PostgreSQL server `database`. */
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         }),
         OrdersModule,
         PaymentsModule,
+        ShipmentsModule,
       ],
       providers: [{ provide: DATABASE, useValue: database }, DatabaseShutdown],
     };

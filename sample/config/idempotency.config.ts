@@ -11,5 +11,7 @@ export function idempotencyOptions(config: ConfigService): IdempotencyModuleOpti
   return {
     ttl: readMilliseconds(config, 'IDEMPOTENCY_TTL_MS'),
     lockTimeout: readMilliseconds(config, 'IDEMPOTENCY_LOCK_TIMEOUT_MS'),
+    // The RabbitMQ consumer acknowledges by hand (noAck: false): the library then settles the duplicates it answers.
+    rmq: { noAck: false },
   };
 }

@@ -46,4 +46,11 @@ export class OrdersService {
     if (!result.affected) throw new NotFoundException(`Order ${id} not found`);
     return orders.findOneByOrFail({ id });
   }
+
+  /** Counts a shipment of an order. Not idempotent by itself: `ShipmentsConsumer` makes it so. */
+  async ship(id: number): Promise<Order> {
+    const result = await this.orders.increment({ id }, 'shipments', 1);
+    if (!result.affected) throw new NotFoundException(`Order ${id} not found`);
+    return this.orders.findOneByOrFail({ id });
+  }
 }
