@@ -5,7 +5,8 @@
 import { swcOptions as swc } from './tools/swc-options.js';
 import { absentServices } from './tools/test-services.js';
 
-const COOKIE = '/node_modules/(?:light-my-request/node_modules/)?cookie/';
+// ESM-only packages that CommonJS dependencies require(): compiled to CommonJS for Jest (see `transform`).
+const ESM_ONLY = '/node_modules/(?:(?:light-my-request/node_modules/)?cookie|@fastify/static/node_modules/content-disposition)/';
 
 // Suites of a server that is not running are left out locally, with a line
 // that says so; under CI they run, and fail, so a missing server is never green.
@@ -27,11 +28,12 @@ export default {
   transform: {
     '^.+\\.ts$': ['@swc/jest', swc],
     // Fastify's app.inject() (light-my-request) require()s the ESM-only cookie@2,
-    // which Jest's CommonJS runtime cannot load on Node < 24.9 ("Must use import
-    // to load ES Module"): compile that package (nested or hoisted) to CommonJS.
-    [COOKIE + '.+\\.js$']: ['@swc/jest', { module: { type: 'commonjs' } }],
+    // and Mercurius require()s @fastify/static, which require()s the ESM-only
+    // content-disposition@3: Jest's CommonJS runtime cannot load them on Node < 24.9
+    // ("Must use import to load ES Module"), so they are compiled to CommonJS.
+    [ESM_ONLY + '.+\\.js$']: ['@swc/jest', { module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: [`^(?!.*${COOKIE}).*/node_modules/`],
+  transformIgnorePatterns: [`^(?!.*${ESM_ONLY}).*/node_modules/`],
   extensionsToTreatAsEsm: ['.ts'],
   // Sources import './x.js' (NodeNext); Jest must find './x.ts'.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

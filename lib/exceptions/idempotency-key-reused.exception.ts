@@ -8,7 +8,8 @@ export class IdempotencyKeyReusedException extends IdempotencyException {
       HttpStatus.UNPROCESSABLE_ENTITY,
       'key-reused',
       'Idempotency key reused with a different request',
-      'This idempotency key was already used with a different method, path, query or body. Send a new key for a new request.',
+      'This idempotency key was already used with a different request (method, path, query or body; a mutation\'s arguments; a message\'s data). ' +
+        'Send a new key for a new request.',
     );
   }
 }

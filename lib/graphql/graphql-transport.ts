@@ -1,10 +1,10 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
-import type { IdempotencyException } from '../exceptions/idempotency.exception.js';
+import type { GraphQLResolveInfo } from 'graphql';
 import { headerValues, parseIdempotencyKey } from '../http/idempotency-key.js';
 import { preferredWait } from '../http/prefer-wait.js';
 import { defaultPrincipal } from '../http/request-principal.js';
 import type { HandlerTransportFactory } from '../interceptors/handler-transport.js';
+import { GraphQLIdempotencyRefusal } from './graphql-refusal.js';
 
 /** The HTTP request of a GraphQL context: `req` (Apollo, Express), `request`, or `reply.request` (Mercurius). */
 interface GraphQLContext {
@@ -26,8 +26,7 @@ interface GraphQLRequest {
  * header, the scope `Mutation.<field>` (with its alias, so two aliases of one
  * field in a document are two records), the principal as over HTTP, the
  * fingerprint over the resolver's arguments, and refusals as GraphQL errors
- * with `extensions.code`, `extensions.status` and `extensions.http.status`
- * (the HTTP status, where the server honours it).
+ * with `extensions.code` (see {@link GraphQLIdempotencyRefusal}).
  */
 export const createGraphQLTransport: HandlerTransportFactory = () => ({
   input: (context) => context.getArgByIndex(1),
@@ -47,11 +46,7 @@ export const createGraphQLTransport: HandlerTransportFactory = () => ({
     return request ? defaultPrincipal(request) : undefined;
   },
   wait: (context, cap) => preferredWait(requestOf(context)?.headers?.prefer, cap),
-  refusal: (error: IdempotencyException) => {
-    const { status, detail } = error.problem;
-    const retry = error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds };
-    return new GraphQLError(detail, { extensions: { code: error.code, status, ...retry, http: { status } } });
-  },
+  refusal: (error) => new GraphQLIdempotencyRefusal(error),
 });
 
 function infoOf(context: ExecutionContext): GraphQLResolveInfo {

@@ -5,7 +5,7 @@ import { IdempotencyKeyInFlightException } from '../exceptions/idempotency-key-i
 import { IdempotencyStoreUnavailableException } from '../exceptions/idempotency-store-unavailable.exception.js';
 import type { Admission } from '../protocol/admissions.js';
 import type { Lease } from '../protocol/idempotency-lease.js';
-import { decodeStoredBody, encodeStoredBody } from '../protocol/stored-body.js';
+import { decodeStoredValues, encodeStoredValues } from '../protocol/stored-values.js';
 import type { HandlerTransport, Settlement } from './handler-transport.js';
 
 /** Seconds before a message refused by an unexpected error is delivered again. */
@@ -40,7 +40,7 @@ export function protectHandler(invocation: ProtectedInvocation): Observable<unkn
       (admission) => {
         if (admission.kind === 'replay') {
           transport.settle?.(context, 'answered', 0);
-          if (!event) for (const value of decodeStoredBody(admission.response.body as Buffer) as unknown[]) subscriber.next(value);
+          if (!event) for (const value of decodeStoredValues(admission.response.body as Buffer)) subscriber.next(value);
           return subscriber.complete();
         }
         lease = admission.lease;
@@ -78,10 +78,10 @@ function settleLease(lease: Lease | null, end: () => Promise<void>): Promise<voi
   return lease ? end() : Promise.resolve();
 }
 
-/** The JSON of the values, `null` (completed, not replayable) when they have none (BigInt, a cycle). */
+/** The stored form of the values, `null` (completed, not replayable) when they have none (BigInt, a cycle). */
 function storable(values: unknown[]): Buffer | null {
   try {
-    return encodeStoredBody(values);
+    return encodeStoredValues(values);
   } catch {
     return null;
   }

@@ -1,11 +1,19 @@
 /** The GraphQL documents the tests send (see orders.resolver.ts). */
 
 export const CREATE = `mutation Create($input: OrderInput!) {
-  createOrder(input: $input) { execution ref item qty label }
+  createOrder(input: $input) { execution ref item qty label placedAt }
 }`;
 
 export const SLOW = `mutation Slow($input: OrderInput!) {
   slowOrder(input: $input) { execution ref }
+}`;
+
+export const WAITING = `mutation Waiting($input: OrderInput!) {
+  waitingOrder(input: $input) { execution ref }
+}`;
+
+export const FAILING = `mutation Failing($input: OrderInput!) {
+  failingOrder(input: $input) { execution }
 }`;
 
 /** Two different mutation fields in one document. */

@@ -1,9 +1,8 @@
-import './fastify-static.shim.js';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type DynamicModule, type INestApplication, type Provider, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import type { MercuriusDriverConfig } from '@nestjs/mercurius';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -13,16 +12,29 @@ import { Executions } from '../fixtures/executions.js';
 import { Gates } from '../fixtures/gates.js';
 import { GqlUserGuard } from './gql-user.guard.js';
 import { OrdersResolver } from './orders.resolver.js';
+import { ShipmentsResolver } from './shipments.resolver.js';
 
 /** A GraphQL driver with the HTTP platform it runs on: Apollo on Express, Mercurius on Fastify. */
 export type DriverName = 'apollo' | 'mercurius';
 
-/** Loaded on first use, after the @fastify/static stand-in (see fastify-static.shim.ts) is in place. */
-async function graphqlRoot(driver: DriverName): Promise<DynamicModule> {
+/** Options of the app beside its driver and store. */
+export interface GraphqlAppOptions {
+  /** Default: the orders and shipments resolvers. */
+  resolvers?: Type[];
+  /** Apollo driver options, e.g. `{ preserveHttpStatusForExecutionErrors: false }`. */
+  apollo?: Partial<ApolloDriverConfig>;
+}
+
+/** The GraphQL module of `driver`. */
+async function graphqlRoot(driver: DriverName, options: GraphqlAppOptions): Promise<DynamicModule> {
   if (driver === 'apollo') {
-    return GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true, graphiql: false });
+    return GraphQLModule.forRoot<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      autoSchemaFile: true,
+      graphiql: false,
+      ...options.apollo,
+    });
   }
-  const { MercuriusDriver } = await import('@nestjs/mercurius');
   return GraphQLModule.forRoot<MercuriusDriverConfig>({
     driver: MercuriusDriver,
     autoSchemaFile: true,
@@ -39,13 +51,17 @@ export class GraphqlAppModule {
   static async forRoot(
     driver: DriverName,
     store: GraphqlStore,
-    resolvers: Type[] = [OrdersResolver],
+    options: GraphqlAppOptions = {},
   ): Promise<DynamicModule> {
+    const { resolvers = [OrdersResolver, ShipmentsResolver] } = options;
     const providers: Provider[] = [...resolvers, Gates, { provide: APP_GUARD, useClass: GqlUserGuard }];
     if (store === 'memory') {
       return {
         module: GraphqlAppModule,
-        imports: [await graphqlRoot(driver), IdempotencyModule.forRoot({ store: new InMemoryIdempotencyStore() })],
+        imports: [
+          await graphqlRoot(driver, options),
+          IdempotencyModule.forRoot({ store: new InMemoryIdempotencyStore() }),
+        ],
         providers,
       };
     }
@@ -54,7 +70,7 @@ export class GraphqlAppModule {
       imports: [
         TypeOrmModule.forRoot({ type: 'postgres', url: store.url, entities: [IdempotencyRecord], synchronize: true }),
         IdempotencyModule.forRoot(),
-        await graphqlRoot(driver),
+        await graphqlRoot(driver, options),
       ],
       providers: [...providers, Executions],
     };
@@ -68,9 +84,9 @@ export class GraphqlAppModule {
 export async function createGraphqlApp(
   driver: DriverName,
   store: GraphqlStore,
-  resolvers?: Type[],
+  options?: GraphqlAppOptions,
 ): Promise<INestApplication> {
-  const imports = [await GraphqlAppModule.forRoot(driver, store, resolvers)];
+  const imports = [await GraphqlAppModule.forRoot(driver, store, options)];
   const moduleRef = await Test.createTestingModule({ imports }).compile();
   return moduleRef.createNestApplication(driver === 'mercurius' ? new FastifyAdapter() : new ExpressAdapter(), {
     logger: process.env.TEST_LOG ? ['error', 'warn'] : false,
@@ -78,8 +94,12 @@ export async function createGraphqlApp(
 }
 
 /** Boots the GraphQL app on a real HTTP server, ready for supertest. */
-export async function bootGraphqlApp(driver: DriverName, url: string): Promise<INestApplication> {
-  const app = await createGraphqlApp(driver, { url });
+export async function bootGraphqlApp(
+  driver: DriverName,
+  url: string,
+  options?: GraphqlAppOptions,
+): Promise<INestApplication> {
+  const app = await createGraphqlApp(driver, { url }, options);
   await app.init();
   if (driver === 'mercurius') await app.getHttpAdapter().getInstance().ready();
   return app;

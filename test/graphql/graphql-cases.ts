@@ -8,13 +8,15 @@ export function describeGraphqlReplays(harness: GraphqlHarness) {
   const { app, executions } = harness;
 
   describe('replays', () => {
-    it('runs a mutation once for two requests with the same key, and answers both with the same data', async () => {
+    it('runs a mutation once for two requests with the same key, and answers both with the same data (a DateTime field too)', async () => {
       const key = newKey();
       const input = { ref: newKey('ref'), item: 'book', qty: 2 };
       const first = await gql(app(), CREATE, { key, variables: { input } });
       const retry = await gql(app(), CREATE, { key, variables: { input } });
       expect(first.errors).toBeUndefined();
-      expect(first.data).toEqual({ createOrder: { execution: expect.any(Number), ...input, label: '2 x book' } });
+      expect(first.data).toEqual({
+        createOrder: { execution: expect.any(Number), ...input, label: '2 x book', placedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      });
       expect(retry).toEqual(first);
       expect(await executions().count(`createOrder ${input.ref}`)).toBe(1);
       expect(await recordsOf(app(), key)).toEqual([

@@ -16,11 +16,13 @@ export interface GqlResponse {
   errors: GqlError[] | undefined;
 }
 
-/** What goes with an operation: its variables, its `Idempotency-Key`, the user it is sent as. */
+/** What goes with an operation: its variables, its `Idempotency-Key`, the user it is sent as, other headers. */
 export interface GqlCall {
   variables?: Record<string, unknown>;
   key?: string;
+  /** Sent as `Authorization: Bearer <user>` (see gql-user.guard.ts). */
   user?: string;
+  headers?: Record<string, string>;
 }
 
 /** POSTs one operation to `/graphql` of `app` (a real HTTP server, through supertest). */
@@ -28,6 +30,7 @@ export async function gql(app: INestApplication, query: string, call: GqlCall = 
   let post = request(app.getHttpServer()).post('/graphql').set('Content-Type', 'application/json');
   if (call.key !== undefined) post = post.set('Idempotency-Key', call.key);
   if (call.user !== undefined) post = post.set('Authorization', `Bearer ${call.user}`);
+  for (const [name, value] of Object.entries(call.headers ?? {})) post = post.set(name, value);
   const response = await post.send({ query, variables: call.variables ?? {} });
   const body = JSON.parse(response.text) as { data?: Record<string, unknown> | null; errors?: GqlError[] };
   return { status: response.status, data: body.data, errors: body.errors };

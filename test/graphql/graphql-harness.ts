@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { Executions } from '../fixtures/executions.js';
-import { bootGraphqlApp, type DriverName } from './graphql-app.js';
+import { bootGraphqlApp, type DriverName, type GraphqlAppOptions } from './graphql-app.js';
 
 /** The app a describe block's tests call, booted once for the block. */
 export interface GraphqlHarness {
@@ -14,13 +14,13 @@ export interface GraphqlHarness {
 }
 
 /** Boots the GraphQL app of `driver` on a database of its own in `beforeAll`, and closes both in `afterAll`. */
-export function useGraphqlApp(driver: DriverName): GraphqlHarness {
+export function useGraphqlApp(driver: DriverName, options?: GraphqlAppOptions): GraphqlHarness {
   let database: TestDatabase;
   let app: INestApplication;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    app = await bootGraphqlApp(driver, database.url);
+    app = await bootGraphqlApp(driver, database.url, options);
     await app.get(DataSource).query(Executions.ddl);
   });
 

@@ -7,6 +7,12 @@ import type { GraphqlHarness } from './graphql-harness.js';
 /** The HTTP status a driver answers a refused mutation with, given the refusal's `extensions.status`. */
 export type RefusalHttpStatus = (refusalStatus: number) => number;
 
+/** 200 whatever the refusal: a GraphQL response with `data` (even `null`) and errors. */
+export const ALWAYS_200: RefusalHttpStatus = () => 200;
+
+/** The refusal's own status (`extensions.status`) as the HTTP status. */
+export const REFUSAL_STATUS: RefusalHttpStatus = (status) => status;
+
 /**
  * Refusals: each is one GraphQL error on the mutation's field with the
  * library's `extensions.code` and `extensions.status`, and runs nothing.
@@ -62,6 +68,14 @@ export function describeGraphqlRefusals(harness: GraphqlHarness, httpStatus: Ref
       const input = { ref: newKey('ref'), item: 'shelf', qty: 1 };
       const response = await gql(app(), CREATE, { key, variables: { input } });
       expectRefusal(response, 'createOrder', code, 400);
+      expect(await executions().count(`createOrder ${input.ref}`)).toBe(0);
+    });
+
+    it('refuses a user with no id, sub, userId or _id with IDEMPOTENCY_PRINCIPAL_UNRESOLVED (500) and runs nothing', async () => {
+      const input = { ref: newKey('ref'), item: 'stool', qty: 1 };
+      const headers = { Authorization: 'Name carol' };
+      const response = await gql(app(), CREATE, { key: newKey(), headers, variables: { input } });
+      expectRefusal(response, 'createOrder', 'IDEMPOTENCY_PRINCIPAL_UNRESOLVED', 500);
       expect(await executions().count(`createOrder ${input.ref}`)).toBe(0);
     });
   });

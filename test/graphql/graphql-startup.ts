@@ -17,7 +17,7 @@ export class IdempotentQueryResolver {
 export function describeGraphqlStartup(driver: DriverName) {
   describe('startup', () => {
     it('refuses to start with @Idempotent() on a @Query: app.init() rejects with IdempotencyConfigurationError', async () => {
-      const app = await createGraphqlApp(driver, 'memory', [IdempotentQueryResolver]);
+      const app = await createGraphqlApp(driver, 'memory', { resolvers: [IdempotentQueryResolver] });
       try {
         const init = app.init();
         await expect(init).rejects.toThrow(IdempotencyConfigurationError);

@@ -1,3 +1,4 @@
+import { ConflictException } from '@nestjs/common';
 import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Idempotent } from '../../lib/index.js';
 import { Executions } from '../fixtures/executions.js';
@@ -24,7 +25,7 @@ export class OrdersResolver {
   @Mutation(() => Order)
   @Idempotent()
   async createOrder(@Args('input') input: OrderInput): Promise<Order> {
-    return { execution: await this.executions.record(`createOrder ${input.ref}`), ...input };
+    return { execution: await this.executions.record(`createOrder ${input.ref}`), ...input, placedAt: new Date() };
   }
 
   /** Held at the gate named `input.ref` until the test opens it; a duplicate answers at once (`wait: 0`). */
@@ -33,6 +34,22 @@ export class OrdersResolver {
   async slowOrder(@Args('input') input: OrderInput): Promise<Order> {
     await this.gates.of(input.ref).pass();
     return { execution: await this.executions.record(`slowOrder ${input.ref}`), ...input };
+  }
+
+  /** Held like `slowOrder`, but a duplicate waits up to 10 s for its outcome. */
+  @Mutation(() => Order)
+  @Idempotent({ wait: 10_000 })
+  async waitingOrder(@Args('input') input: OrderInput): Promise<Order> {
+    await this.gates.of(input.ref).pass();
+    return { execution: await this.executions.record(`waitingOrder ${input.ref}`), ...input };
+  }
+
+  /** Runs (a row), then fails. */
+  @Mutation(() => Order)
+  @Idempotent()
+  async failingOrder(@Args('input') input: OrderInput): Promise<Order> {
+    const execution = await this.executions.record(`failingOrder ${input.ref}`);
+    throw new ConflictException(`out of stock (execution ${execution})`);
   }
 
   @Mutation(() => Cancellation)

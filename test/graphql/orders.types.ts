@@ -44,6 +44,10 @@ export class Order {
   /** Resolved by `OrdersResolver.label`, on a replay too. */
   @Field()
   label?: string;
+
+  /** A `Date`: the DateTime scalar serializes only a Date, so a replay must give one back. */
+  @Field({ nullable: true })
+  placedAt?: Date;
 }
 
 @ObjectType()
