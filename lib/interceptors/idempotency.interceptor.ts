@@ -7,14 +7,12 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import type { ServerResponse } from 'node:http';
-import { from, mergeMap, Observable, type Subscription } from 'rxjs';
+import { from, mergeMap, type Observable } from 'rxjs';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency.constants.js';
-import { IDEMPOTENCY_OPTIONS, TRANSACTION_MANAGER } from '../idempotency.internal-constants.js';
+import { IDEMPOTENCY_OPTIONS } from '../idempotency.internal-constants.js';
 import { IdempotencyService } from '../idempotency.service.js';
 import type { Admission } from '../protocol/admissions.js';
 import { BodyNotFingerprintableException } from '../exceptions/body-not-fingerprintable.exception.js';
-import { IdempotencyException } from '../exceptions/idempotency.exception.js';
 import { IdempotencyKeyMissingException } from '../exceptions/idempotency-key-missing.exception.js';
 import { PrincipalUnresolvedException } from '../exceptions/principal-unresolved.exception.js';
 import { headerValues, parseIdempotencyKey } from '../http/idempotency-key.js';
@@ -22,9 +20,8 @@ import { IdempotentRoutes, type Handler, type IdempotentRoute } from '../http/id
 import { preferredWait } from '../http/prefer-wait.js';
 import { requestFingerprint } from '../http/request-fingerprint.js';
 import { defaultPrincipal } from '../http/request-principal.js';
-import { isInDoubt, recordOutcome, replayResponse, type RunState } from '../http/response-outcome.js';
+import { protectHttpRoute } from '../http/http-protection.js';
 import type { IdempotencyModuleOptions, IdempotentOptions } from '../interfaces/idempotency-module-options.interface.js';
-import type { Lease } from '../protocol/idempotency-lease.js';
 import { protectHandler } from './handler-protection.js';
 import { HandlerTransports } from './handler-transports.js';
 import { optionOr, readerOf, type InvocationReader } from './invocation-reader.js';
@@ -141,61 +138,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return this.options.header ?? IDEMPOTENCY_KEY_HEADER;
   }
 
-  /**
-   * Admits the request, then replays, or runs the handler under its lease. An
-   * unsubscribe before the handler ran releases the key; during the run, it
-   * leaves the outcome in doubt.
-   */
+  /** An HTTP route: see `http/http-protection.ts`. */
   private protect(context: ExecutionContext, next: CallHandler, route: IdempotentRoute): Observable<unknown> {
-    const response = context.switchToHttp().getResponse();
-    return new Observable((subscriber) => {
-      let run: Subscription | undefined;
-      let lease: Lease | null = null;
-      const state: RunState = { finished: false, inDoubt: false };
-      this.admit(context, route, this.httpReader).then(
-        (admission) => {
-          if (admission.kind === 'replay') {
-            this.adapterHost.httpAdapter.status(response, admission.response.status);
-            replayResponse(rawResponseOf(response), route, admission.response);
-            subscriber.next(undefined);
-            return subscriber.complete();
-          }
-          lease = admission.lease;
-          if (subscriber.closed) return void lease?.release(); // torn down before the handler ran
-          if (admission.manager) context.switchToHttp().getRequest()[TRANSACTION_MANAGER] = admission.manager;
-          if (lease) recordOutcome(rawResponseOf(response), route, lease, state);
-          let handled: Observable<unknown>;
-          try {
-            handled = this.idempotency.inTransaction(admission, () => next.handle());
-          } catch (error) {
-            state.finished = true; // e.g. a transactionContext that refused: answered as an error, which releases the key
-            return subscriber.error(error);
-          }
-          run = handled.subscribe({
-            next: (value) => subscriber.next(value),
-            error: (error: unknown) => {
-              state.finished = true;
-              if (isInDoubt(error)) state.inDoubt = true;
-              subscriber.error(error);
-            },
-            complete: () => {
-              state.finished = true;
-              subscriber.complete();
-            },
-          });
-        },
-        (error: unknown) => {
-          if (error instanceof IdempotencyException) this.prepareProblemResponse(response, error);
-          subscriber.error(error);
-        },
-      );
-      return () => {
-        run?.unsubscribe();
-        if (run && !state.finished) {
-          state.inDoubt = true; // client gone, outer timeout: the handler may still be running
-          lease?.abandon();
-        }
-      };
+    return protectHttpRoute({
+      context,
+      route,
+      adapter: this.adapterHost.httpAdapter,
+      admit: () => this.admit(context, route, this.httpReader),
+      handle: (admission) => this.idempotency.inTransaction(admission, () => next.handle()),
     });
   }
 
@@ -240,14 +190,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 
-  private prepareProblemResponse(response: unknown, error: IdempotencyException): void {
-    const adapter = this.adapterHost.httpAdapter;
-    adapter.setHeader(response, 'Content-Type', 'application/problem+json');
-    if (error.retryAfterSeconds !== undefined) {
-      adapter.setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
-    }
-  }
-
   /** Logs the server-side fix for a refusal caused by the app's configuration, once per route. */
   private explain(route: IdempotentRoute, error: unknown): void {
     if (error instanceof PrincipalUnresolvedException) {
@@ -262,11 +204,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
     this.warned.add(id);
     this.logger[level](message);
   }
-}
-
-/** Node's `ServerResponse` under an Express response or a Fastify reply. */
-function rawResponseOf(response: unknown): ServerResponse {
-  return ((response as { raw?: ServerResponse }).raw ?? response) as ServerResponse;
 }
 
 /** The request path without its query string (Express: `originalUrl`, Fastify: `url`). */
