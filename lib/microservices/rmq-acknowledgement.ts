@@ -21,7 +21,16 @@ export function acknowledge(context: ExecutionContext, settlement: Settlement, r
   if (!(rmq instanceof RmqContext)) return;
   const channel = rmq.getChannelRef() as AmqpChannel;
   const message = rmq.getMessage();
-  if (settlement === 'answered') return channel.ack(message);
-  if (settlement === 'refused') return channel.nack(message, false, false);
-  setTimeout(() => channel.nack(message, false, true), retryAfterSeconds * 1000).unref();
+  if (settlement === 'answered') return settleOn(() => channel.ack(message));
+  if (settlement === 'refused') return settleOn(() => channel.nack(message, false, false));
+  setTimeout(() => settleOn(() => channel.nack(message, false, true)), retryAfterSeconds * 1000).unref();
+}
+
+/** Settles on the delivery's channel; a closed channel has handed the delivery back to the broker already. */
+function settleOn(settle: () => void): void {
+  try {
+    settle();
+  } catch {
+    // IllegalOperationError: Channel closed. Nothing to settle.
+  }
 }
