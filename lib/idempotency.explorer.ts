@@ -12,7 +12,7 @@ import {
   isServerSentEvents,
   type Handler,
   type IdempotentRoute,
-} from './http/idempotent-routes.js';
+} from './interceptors/idempotent-routes.js';
 import { IDEMPOTENCY_OPTIONS, IDEMPOTENT_METADATA } from './idempotency.internal-constants.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';

@@ -5,7 +5,7 @@ import { IdempotencyException } from '../exceptions/idempotency.exception.js';
 import { TRANSACTION_MANAGER } from '../idempotency.internal-constants.js';
 import type { Admission } from '../protocol/admissions.js';
 import type { Lease } from '../protocol/idempotency-lease.js';
-import type { IdempotentRoute } from './idempotent-routes.js';
+import type { IdempotentRoute } from '../interceptors/idempotent-routes.js';
 import { isInDoubt, recordOutcome, replayResponse, type RunState } from './response-outcome.js';
 
 /** One request to an `@Idempotent()` HTTP route, and how to run it. */

@@ -7,7 +7,7 @@ import type { IdempotencyException } from '../exceptions/idempotency.exception.j
 import { TransactionNotCommittedException } from '../exceptions/transaction-not-committed.exception.js';
 import type { Lease } from '../protocol/idempotency-lease.js';
 import { replayableHeaders } from './http-response.js';
-import type { IdempotentRoute } from './idempotent-routes.js';
+import type { IdempotentRoute } from '../interceptors/idempotent-routes.js';
 import { holdResponse, sendStored, substituteResponse, type WireReplay } from './wire-capture.js';
 
 /** Seconds a client is asked to wait before retrying a request whose transaction did not commit. */

@@ -16,7 +16,7 @@ import { BodyNotFingerprintableException } from '../exceptions/body-not-fingerpr
 import { IdempotencyKeyMissingException } from '../exceptions/idempotency-key-missing.exception.js';
 import { PrincipalUnresolvedException } from '../exceptions/principal-unresolved.exception.js';
 import { headerValues, parseIdempotencyKey } from '../http/idempotency-key.js';
-import { IdempotentRoutes, type Handler, type IdempotentRoute } from '../http/idempotent-routes.js';
+import { IdempotentRoutes, type Handler, type IdempotentRoute } from './idempotent-routes.js';
 import { preferredWait } from '../http/prefer-wait.js';
 import { requestFingerprint } from '../http/request-fingerprint.js';
 import { defaultPrincipal } from '../http/request-principal.js';

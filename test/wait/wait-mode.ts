@@ -8,6 +8,7 @@ import { bootApp, type AdapterName } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { Executions } from '../fixtures/executions.js';
 import { Gates } from '../fixtures/gates.js';
+import { Watches } from '../support/watches.js';
 
 @Controller('wait')
 class WaitController {
@@ -64,36 +65,6 @@ class WaitModule {
   }
 }
 Idempotent()(WaitController);
-
-/** Resolves when the store has opened `count` watches (waiters listening) since `reset()`. */
-class Watches {
-  private opened = 0;
-  private readonly pending: { count: number; resolve: () => void }[] = [];
-
-  /** Counts the watches `store` opens. */
-  constructor(store: IdempotencyStore) {
-    const watch = store.watch!.bind(store);
-    store.watch = async (id) => {
-      const opened = await watch(id);
-      this.opened++;
-      for (const waiter of this.pending.filter((w) => w.count <= this.opened)) waiter.resolve();
-      return opened;
-    };
-  }
-
-  /** Watches opened since the last `reset()`. */
-  get count(): number {
-    return this.opened;
-  }
-
-  reset(): void {
-    this.opened = 0;
-  }
-
-  reached(count: number): Promise<void> {
-    return new Promise((resolve) => (this.opened >= count ? resolve() : this.pending.push({ count, resolve })));
-  }
-}
 
 const WAIT = 20_000;
 let keySequence = 0;

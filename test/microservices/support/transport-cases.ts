@@ -12,7 +12,7 @@ import { messageController, patternsOf, type TestMessage, type TestReply } from 
 import { MessageModule } from './message.module.js';
 import { bootMicroservice } from './microservice.js';
 import type { AnyClient, MessageTransport } from './transports.js';
-import { Watches } from './watches.js';
+import { Watches } from '../../support/watches.js';
 
 let keySequence = 0;
 const newKey = () => `${scratchName('msg')}-${++keySequence}`;

@@ -1,4 +1,4 @@
-import type { IdempotencyStore } from '../../../lib/index.js';
+import type { IdempotencyStore } from '../../lib/index.js';
 
 /** Resolves when the store has opened `count` watches (duplicates waiting for an outcome) since `reset()`. */
 export class Watches {
@@ -14,6 +14,11 @@ export class Watches {
       for (const waiter of this.pending.filter((w) => w.count <= this.opened)) waiter.resolve();
       return opened;
     };
+  }
+
+  /** Watches opened since the last `reset()`. */
+  get count(): number {
+    return this.opened;
   }
 
   reset(): void {
