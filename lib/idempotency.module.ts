@@ -9,6 +9,7 @@ import { idempotencyStoreProvider } from './idempotency.providers.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { IdempotencySweeper } from './idempotency.sweeper.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
+import { IdempotencyOpenApi } from './openapi/idempotency-openapi.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
 import { IdempotencyRecord } from './stores/typeorm/postgres/idempotency-record.entity.js';
@@ -37,6 +38,7 @@ import type { RecordEntity } from './stores/typeorm/record-entities.js';
     IdempotencyService,
     IdempotencySweeper,
     IdempotencyExplorer,
+    IdempotencyOpenApi, // documents @Idempotent routes for @nestjs/swagger, when present
     {
       provide: IDEMPOTENCY_INTERCEPTOR,
       inject: [IDEMPOTENCY_OPTIONS, ModuleRef],

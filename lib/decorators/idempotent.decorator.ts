@@ -8,7 +8,10 @@ import type { IdempotentOptions } from '../interfaces/idempotency-module-options
  * gets the stored response instead of a second execution. On an HTTP route,
  * a GraphQL mutation, or a message handler (`@MessagePattern` replays its
  * reply, `@EventPattern` skips a duplicate). On a controller class it covers
- * every route; a method's own decorator wins over the class's.
+ * every route; a method's own decorator wins over the class's. With
+ * `@nestjs/swagger`, an HTTP route's OpenAPI operation documents the key
+ * header and the 400, 409, 422 and 503 problem responses by itself (see
+ * `openapi/idempotency-openapi.ts`).
  *
  * @example
  * @Post()

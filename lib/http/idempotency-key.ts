@@ -1,7 +1,8 @@
 import { InvalidIdempotencyKeyException } from '../exceptions/invalid-idempotency-key.exception.js';
 import { MAX_KEY_LENGTH } from '../idempotency.internal-constants.js';
 
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** The characters a key header may hold (also its OpenAPI `pattern`). */
+export const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * Reads the idempotency key from the raw values of its header: an RFC 8941
