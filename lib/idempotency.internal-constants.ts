@@ -30,8 +30,12 @@ export const MAX_KEY_LENGTH = 255;
 /** Longest fingerprint a record holds (a SHA-256 in hex); longer ones are hashed. */
 export const MAX_FINGERPRINT_LENGTH = 64;
 
-/** Injection token of the validated module options (see `idempotency.options.ts`). */
-export const IDEMPOTENCY_OPTIONS = Symbol('IDEMPOTENCY_OPTIONS');
+/**
+ * Injection token of the validated module options (see `idempotency.options.ts`).
+ * The tokens are `Symbol.for()` keys, so the ES module and CommonJS builds of
+ * the package agree on them when one app loads both.
+ */
+export const IDEMPOTENCY_OPTIONS = Symbol.for('nestjs-idempotency:options');
 
 /** Shortest `lockTimeout` accepted, in ms: the heartbeat renews the lease every third of it. */
 export const MIN_LOCK_TIMEOUT = 1000;
@@ -40,4 +44,4 @@ export const MIN_LOCK_TIMEOUT = 1000;
 export const TRANSACTION_MANAGER = Symbol.for('nestjs-idempotency:transaction-manager');
 
 /** Injection token of the application's idempotency interceptor (the module's `interceptor` class). */
-export const IDEMPOTENCY_INTERCEPTOR = Symbol('IDEMPOTENCY_INTERCEPTOR');
+export const IDEMPOTENCY_INTERCEPTOR = Symbol.for('nestjs-idempotency:interceptor');

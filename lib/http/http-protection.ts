@@ -6,6 +6,7 @@ import { TRANSACTION_MANAGER } from '../idempotency.internal-constants.js';
 import type { Admission } from '../protocol/admissions.js';
 import type { Lease } from '../protocol/idempotency-lease.js';
 import type { IdempotentRoute } from '../interceptors/idempotent-routes.js';
+import { answerAsProblemJson } from './problem-content-type.js';
 import { isInDoubt, recordOutcome, replayResponse, type RunState } from './response-outcome.js';
 
 /** One request to an `@Idempotent()` HTTP route, and how to run it. */
@@ -79,8 +80,13 @@ export function protectHttpRoute(request: ProtectedRequest): Observable<unknown>
   });
 }
 
+/**
+ * Readies the answer to a refusal, which the error still carries to the
+ * exception filters: `Retry-After` now, the problem+json content type as it
+ * is written (see `problem-content-type.ts`).
+ */
 function prepareProblemResponse(adapter: HttpServer, response: unknown, error: IdempotencyException): void {
-  adapter.setHeader(response, 'Content-Type', 'application/problem+json');
+  answerAsProblemJson(rawResponseOf(response), error.getStatus());
   if (error.retryAfterSeconds !== undefined) {
     adapter.setHeader(response, 'Retry-After', String(error.retryAfterSeconds));
   }

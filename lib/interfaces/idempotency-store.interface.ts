@@ -52,8 +52,36 @@ export interface ExistingRecord {
  * The answer of `claim()`: either the caller now owns the record, or the
  * record that stood in its way. `existing` is `null` when a concurrent claim
  * holds a row this statement could not see yet; callers claim again.
+ * `takenOver` (optional: stores that can tell without another round trip)
+ * is `true` when the claim took over a `processing` record whose lease had
+ * run out (its owner crashed or stalled), not when it inserted the record or
+ * took over an expired completed one; it feeds the `lease-taken-over` event.
  */
-export type ClaimResult = { claimed: true } | { claimed: false; existing: ExistingRecord | null };
+export type ClaimResult = { claimed: true; takenOver?: boolean } | { claimed: false; existing: ExistingRecord | null };
+
+/**
+ * A live record as {@link IdempotencyStore.find} reads it, for the operator
+ * API (`IdempotencyService.lookup()` / `forget()`).
+ */
+export interface FoundRecord {
+  /** `processing` while its lease runs, `completed` once an outcome is stored. */
+  status: 'processing' | 'completed';
+  /**
+   * The token of the claim that owns the record: hand it to `release()` to
+   * delete exactly this record and never a newer claim made meanwhile.
+   */
+  token: string;
+  /** Identity of the request payload; `''` when fingerprints were off. */
+  fingerprint: string;
+  /**
+   * Milliseconds until the lease ends (`processing`) or the stored outcome
+   * expires (`completed`), by the store's own clock (database time on SQL
+   * stores), as in {@link ExistingRecord.expiresInMs}; always above zero.
+   */
+  expiresInMs: number;
+  /** HTTP status of the stored outcome; `null` while `processing`. */
+  responseStatus: number | null;
+}
 
 /**
  * Storage contract of idempotency records. Every method is one atomic
@@ -87,6 +115,15 @@ export interface IdempotencyStore {
   extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean>;
   /** Deletes up to `limit` expired records; resolves how many. */
   purgeExpired(limit: number): Promise<number>;
+  /**
+   * Operator API (optional): reads the record `id` in one round trip, or
+   * `null` when there is none or it is claimable: a completed record past its
+   * expiry or a processing one whose lease ran out, judged by the same clock
+   * and rule as `claim()` (database time on SQL stores). Never writes.
+   * `IdempotencyService.lookup()` and `forget()` need it and throw an
+   * `IdempotencyConfigurationError` on a store without it.
+   */
+  find?(id: IdempotencyRecordId): Promise<FoundRecord | null>;
   /**
    * Wait mode (optional): listens for the announcements of `complete()` and
    * `release()` on the record `id`, in every process that shares the store.
@@ -139,6 +176,12 @@ export interface StoreUses {
   transactions: boolean;
   /** Some route that is not atomic waits for duplicates (`watch()`); atomic ones wait in the database. */
   waiting: boolean;
+  /**
+   * The largest `maxResponseBytes` of the module and of its HTTP routes: the
+   * largest body `complete()` may be asked to store from HTTP (a store with
+   * a size limit, like DynamoDB's 400 KB item, refuses a larger one at startup).
+   */
+  maxResponseBytes?: number;
 }
 
 /** A subscription to the announcements of one record, from {@link IdempotencyStore.watch}. */
@@ -153,4 +196,4 @@ export interface RecordWatch {
 }
 
 /** Injection token of the {@link IdempotencyStore} in use. */
-export const IdempotencyStore = Symbol('IdempotencyStore');
+export const IdempotencyStore = Symbol.for('nestjs-idempotency:IdempotencyStore');
