@@ -9,6 +9,7 @@ import { idempotencyStoreProvider } from './idempotency.providers.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { IdempotencySweeper } from './idempotency.sweeper.js';
 import { IdempotencyInterceptor } from './interceptors/idempotency.interceptor.js';
+import { IdempotencyEvents } from './observability/idempotency-events.js';
 import { IdempotencyOpenApi } from './openapi/idempotency-openapi.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
@@ -36,6 +37,7 @@ import type { RecordEntity } from './stores/typeorm/record-entities.js';
     idempotencyOptionsProvider,
     idempotencyStoreProvider,
     IdempotencyService,
+    IdempotencyEvents, // the protocol's decisions, to onEvent, the debug log and OpenTelemetry
     IdempotencySweeper,
     IdempotencyExplorer,
     IdempotencyOpenApi, // documents @Idempotent routes for @nestjs/swagger, when present

@@ -5,10 +5,13 @@ import { IDEMPOTENCY_OPTIONS, PURGE_BATCH_SIZE } from './idempotency.internal-co
 import { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
 import type { IdempotencyModuleOptions } from './interfaces/idempotency-module-options.interface.js';
 import { IdempotencyStore } from './interfaces/idempotency-store.interface.js';
+import { IdempotencyEvents } from './observability/idempotency-events.js';
 import { Admissions, type Admission, type AdmissionTerms, type IdempotencyRequest } from './protocol/admissions.js';
 import { resolveOptions } from './protocol/resolve-options.js';
 import { decodeStoredBody, encodeStoredBody } from './protocol/stored-body.js';
 import { validateRouteOptions } from './protocol/validate-options.js';
+import type { ForgetOptions, IdempotencyRecordInfo, RecordLocator } from './operator/operator-options.interface.js';
+import { RecordOperator } from './operator/record-operator.js';
 
 /** Options of {@link IdempotencyService.execute}. */
 export interface ExecuteOptions {
@@ -61,11 +64,15 @@ export class IdempotencyService {
 
   private readonly admissions: Admissions;
 
+  private readonly operator: RecordOperator;
+
   constructor(
     @Inject(IdempotencyStore) private readonly store: IdempotencyStore,
     @Inject(IDEMPOTENCY_OPTIONS) private readonly options: IdempotencyModuleOptions,
+    events: IdempotencyEvents,
   ) {
-    this.admissions = new Admissions(store, this.logger);
+    this.admissions = new Admissions(store, this.logger, events);
+    this.operator = new RecordOperator(store);
   }
 
   /**
@@ -156,9 +163,46 @@ export class IdempotencyService {
     }
   }
 
+  /**
+   * Operator API: the live record of `key` (status, expiry, stored status
+   * code), or `null` when there is none: never written, expired, or still
+   * inside an uncommitted atomic transaction. One store round trip.
+   * `scope` and `principal` name the record as it was written (see
+   * {@link RecordLocator}: an HTTP route's is `'<METHOD> <route pattern>'`
+   * and the request's user id).
+   *
+   * @throws IdempotencyConfigurationError when the store has no `find()`.
+   * @example
+   * await this.idempotency.lookup('order-7f3a', { scope: 'POST /orders', principal: user.id });
+   */
+  lookup(key: string, locator: RecordLocator = {}): Promise<IdempotencyRecordInfo | null> {
+    return this.operator.lookup(key, locator);
+  }
+
+  /**
+   * Operator API: deletes the record of `key`, so its next request runs the
+   * operation again instead of replaying (e.g. support lets a customer retry
+   * a stored failure). Fenced like the protocol: it deletes the record it
+   * found (or the one of `fence`) and never a claim made meanwhile.
+   *
+   * Warning: the stored outcome is gone for good, and a retry runs the
+   * operation a second time; forget only what is safe to run again.
+   *
+   * @returns `true` when it deleted the record; `false` when there was none
+   *   (or it was replaced meanwhile, or `fence` names another one).
+   * @throws IdempotencyKeyInFlightException for a `processing` record
+   *   unless `inFlight: true` (its operation may still be running).
+   * @throws IdempotencyConfigurationError when the store has no `find()`.
+   * @example
+   * await this.idempotency.forget('order-7f3a', { scope: 'POST /orders', principal: user.id });
+   */
+  forget(key: string, options: ForgetOptions = {}): Promise<boolean> {
+    return this.operator.forget(key, options);
+  }
+
   /** The module's terms, overridden by `overrides` where set. */
   private resolveTerms(overrides: Partial<AdmissionTerms>): AdmissionTerms {
     const { ttl, lockTimeout, failOpen, wait, atomic } = resolveOptions(DEFAULT_IDEMPOTENT_OPTIONS, this.options, overrides);
-    return { ttl, lockTimeout, failOpen, wait, atomic, announce: wait > 0 && !atomic };
+    return { ttl, lockTimeout, failOpen, wait, atomic, announce: wait > 0 && !atomic, transport: 'service' };
   }
 }

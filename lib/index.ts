@@ -2,6 +2,7 @@ export * from './idempotency.constants.js';
 export { IdempotencyModule } from './idempotency.module.js';
 export type { IdempotencyModuleExtras } from './idempotency.module-definition.js';
 export { IdempotencyService, type AtomicExecuteOptions, type ExecuteOptions } from './idempotency.service.js';
+export type { ForgetOptions, IdempotencyRecordInfo, RecordLocator } from './operator/operator-options.interface.js';
 export { IdempotencySweeper, SWEEPER_SCOPE } from './idempotency.sweeper.js';
 export { Idempotent } from './decorators/idempotent.decorator.js';
 export { SkipIdempotency } from './decorators/skip-idempotency.decorator.js';
@@ -13,6 +14,12 @@ export type {
   TransactionContext,
 } from './interfaces/idempotency-module-options.interface.js';
 export * from './interfaces/idempotency-store.interface.js';
+export type {
+  IdempotencyEvent,
+  IdempotencyEventListener,
+  IdempotencyEventType,
+  IdempotencyTransport,
+} from './observability/idempotency-event.js';
 export * from './exceptions/idempotency.exception.js';
 export * from './exceptions/idempotency-key-missing.exception.js';
 export * from './exceptions/invalid-idempotency-key.exception.js';

@@ -131,7 +131,7 @@ export class IdempotentRoutes {
       kind,
       options,
       // Atomic duplicates wait in the database (a lock wait), not for an announcement.
-      terms: { ttl, lockTimeout, failOpen, wait, atomic, announce: wait > 0 && !atomic },
+      terms: { ttl, lockTimeout, failOpen, wait, atomic, announce: wait > 0 && !atomic, transport: kind === 'http' || kind === 'graphql' ? kind : 'rpc' },
       replayHeaders: options.replayHeaders.map((name) => name.toLowerCase()),
       writesOwnResponse: writesOwnResponse(controller, handler),
       name,

@@ -2,6 +2,7 @@ import type { ExecutionContext, Type } from '@nestjs/common';
 import type { IdempotencyInterceptor } from '../interceptors/idempotency.interceptor.js';
 import type { EntityManager } from 'typeorm';
 import type { IdempotencyStore } from './idempotency-store.interface.js';
+import type { IdempotencyEventListener } from '../observability/idempotency-event.js';
 
 /** Options that `@Idempotent()` may set per route, overriding the module's. */
 export interface IdempotentOptions {
@@ -129,6 +130,18 @@ export interface IdempotencyModuleOptions extends IdempotentOptions {
    * Nest's default.
    */
   rmq?: { noAck: boolean };
+  /**
+   * Called with every decision of the protocol, for HTTP routes, GraphQL
+   * mutations, message handlers and `IdempotencyService.execute()` alike:
+   * claimed, replayed, conflict, mismatch, completed, released, lease taken
+   * over, completion failed, store error... (see `IdempotencyEvent`).
+   * It runs inline; an error it throws is logged and never fails the request.
+   * Unset (with Nest's `debug` log level off and no OpenTelemetry
+   * MeterProvider) the protocol measures and builds nothing.
+   *
+   * @example onEvent: (event) => events.emit('idempotency', event)
+   */
+  onEvent?: IdempotencyEventListener;
 }
 
 /** Makes a transaction's `EntityManager` the current one for code run by {@link TransactionContext.run}. */

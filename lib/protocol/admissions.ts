@@ -18,6 +18,7 @@ import type {
   RecordWatch,
   StoredResponse,
 } from '../interfaces/idempotency-store.interface.js';
+import { decisionEvent, type IdempotencyEvents } from '../observability/idempotency-events.js';
 import { AtomicLease } from './atomic-lease.js';
 import { IdempotencyLease, type Lease, type LeaseTerms } from './idempotency-lease.js';
 import { assertStorableIdentity } from './record-identity.js';
@@ -37,6 +38,12 @@ export type Admission =
    * writes with: an `EntityManager` on the transaction of the record.
    */
   | { kind: 'run'; lease: Lease | null; manager?: EntityManager };
+
+/** A claim that met a record in flight, and how long the store took to say so. */
+interface InFlight {
+  kind: 'in-flight';
+  storeLatencyMs: number;
+}
 
 /**
  * Terms of one admission: the lease, the record's life, what to do when the
@@ -59,12 +66,15 @@ const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
  * the claim (plain, or inside a transaction in atomic mode), waiting for an
  * original in flight (wait mode), and what an unreachable store means. The
  * one implementation behind `IdempotencyService.admit()` and so behind the
- * HTTP interceptor and `execute()`.
+ * HTTP interceptor and `execute()`. Each decision it makes (claimed, lease
+ * taken over, replayed, conflict, mismatch, not stored, store error) is
+ * told to `events`, as its leases tell theirs.
  */
 export class Admissions {
   constructor(
     private readonly store: IdempotencyStore,
     private readonly logger: Logger,
+    private readonly events: IdempotencyEvents,
   ) {}
 
   /**
@@ -84,13 +94,13 @@ export class Admissions {
     }
     if (terms.atomic) {
       const admission = await this.tryAdmitAtomic(request, terms, join);
-      if (admission) return admission;
-      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+      if (admission.kind !== 'in-flight') return admission;
+      throw this.inFlight(request, terms, admission.storeLatencyMs);
     }
     const admission = await this.tryAdmit(request, terms);
-    if (admission) return admission;
-    if (terms.wait > 0 && this.store.watch) return this.awaitOutcome(request, terms);
-    throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+    if (admission.kind !== 'in-flight') return admission;
+    if (terms.wait > 0 && this.store.watch) return this.awaitOutcome(request, terms, admission);
+    throw this.inFlight(request, terms, admission.storeLatencyMs);
   }
 
   /**
@@ -99,21 +109,21 @@ export class Admissions {
    * have passed. The watch opens before the first claim, so an announcement
    * between a claim and the wait is not missed.
    */
-  private async awaitOutcome(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission> {
+  private async awaitOutcome(request: IdempotencyRequest, terms: AdmissionTerms, first: InFlight): Promise<Admission> {
     const deadline = Date.now() + terms.wait;
     let watch: RecordWatch;
     try {
       watch = await this.store.watch!(request);
     } catch (error) {
       this.logger.warn(`Could not wait for ${JSON.stringify(request.key)} (answering 409): ${String(error)}`);
-      throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+      throw this.inFlight(request, terms, first.storeLatencyMs);
     }
     try {
       for (;;) {
         const admission = await this.tryAdmit(request, terms);
-        if (admission) return admission;
+        if (admission.kind !== 'in-flight') return admission;
         if (!(await announced(watch, deadline - Date.now()))) {
-          throw new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+          throw this.inFlight(request, terms, admission.storeLatencyMs);
         }
       }
     } finally {
@@ -121,17 +131,21 @@ export class Admissions {
     }
   }
 
-  /** One claim and what it admits; `null` while another request holds the record. */
-  private async tryAdmit(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission | null> {
+  /** One claim and what it admits; `in-flight` while another request holds the record. */
+  private async tryAdmit(request: IdempotencyRequest, terms: AdmissionTerms): Promise<Admission | InFlight> {
     const token = randomUUID();
     const claimedAt = Date.now();
-    const result = await this.reach(request, terms, () => this.claim({ ...request, token, lockTimeout: terms.lockTimeout }, this.store));
+    const started = this.events.now();
+    const result = await this.reach(request, terms, started, () => this.claim({ ...request, token, lockTimeout: terms.lockTimeout }, this.store));
+    const storeLatencyMs = this.events.since(started);
     if (result === UNREACHABLE) return { kind: 'run', lease: null };
     if (result.claimed) {
-      const lease = new IdempotencyLease(this.store, request, token, terms, this.logger, claimedAt);
-      return (await lease.ensureFresh()) ? { kind: 'run', lease } : null;
+      const lease = new IdempotencyLease(this.store, request, token, terms, this.logger, claimedAt, this.events);
+      if (!(await lease.ensureFresh())) return { kind: 'in-flight', storeLatencyMs };
+      this.claimed(request, terms, result, storeLatencyMs);
+      return { kind: 'run', lease };
     }
-    return answerFrom(request, result.existing);
+    return this.answerFrom(request, terms, result.existing, storeLatencyMs);
   }
 
   /**
@@ -141,21 +155,25 @@ export class Admissions {
    * (its outcome is invisible until it commits). The store being down is
    * answered 503 even under `failOpen`: the operation writes to it too.
    */
-  private async tryAdmitAtomic(request: IdempotencyRequest, terms: AdmissionTerms, join?: EntityManager): Promise<Admission | null> {
+  private async tryAdmitAtomic(request: IdempotencyRequest, terms: AdmissionTerms, join?: EntityManager): Promise<Admission | InFlight> {
     if (!this.store.begin) {
       throw new IdempotencyConfigurationError('Atomic mode needs a store with transactions: the TypeORM store on PostgreSQL or MySQL/MariaDB.');
     }
     const strict = { ...terms, failOpen: false };
-    const transaction = (await this.reach(request, strict, () => this.store.begin!(join))) as IdempotencyTransaction;
+    const started = this.events.now();
+    const transaction = (await this.reach(request, strict, started, () => this.store.begin!(join))) as IdempotencyTransaction;
     const token = randomUUID();
     try {
       const claim = { ...request, token, lockTimeout: terms.lockTimeout };
-      const result = (await this.reach(request, strict, () => this.claim(claim, { claim: (c) => transaction.claim(c, terms.wait) }))) as ClaimResult;
+      const result = (await this.reach(request, strict, started, () => this.claim(claim, { claim: (c) => transaction.claim(c, terms.wait) }))) as ClaimResult;
+      const storeLatencyMs = this.events.since(started);
       if (result.claimed) {
-        return { kind: 'run', lease: new AtomicLease(transaction, request, token, terms, this.logger), manager: transaction.manager as EntityManager };
+        this.claimed(request, terms, result, storeLatencyMs);
+        const lease = new AtomicLease(transaction, request, token, terms, this.logger, this.events);
+        return { kind: 'run', lease, manager: transaction.manager as EntityManager };
       }
       await transaction.rollback();
-      return answerFrom(request, result.existing);
+      return this.answerFrom(request, terms, result.existing, storeLatencyMs);
     } catch (error) {
       await transaction.rollback();
       throw error;
@@ -164,14 +182,21 @@ export class Admissions {
 
   /**
    * Runs a store operation, translating its failure: an unreachable store is
-   * 503 (or {@link UNREACHABLE} under `failOpen`); any other error passes as is (500).
+   * 503 (or {@link UNREACHABLE} under `failOpen`); any other error passes as
+   * is (500). A failure is told as a `store-error`, timed from `started`.
    */
-  private async reach<T>(request: IdempotencyRequest, terms: AdmissionTerms, operation: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
+  private async reach<T>(request: IdempotencyRequest, terms: AdmissionTerms, started: number, operation: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
     try {
       return await operation();
     } catch (error) {
-      if (!(error instanceof IdempotencyStoreConnectionError)) {
-        if (!(error instanceof IdempotencyConfigurationError)) this.logger.error('The idempotency store failed (not an outage: answering 500).', error);
+      if (error instanceof IdempotencyConfigurationError) throw error;
+      const unreachable = error instanceof IdempotencyStoreConnectionError;
+      if (this.events.enabled) {
+        const failedOpen = unreachable && terms.failOpen;
+        this.events.emit(decisionEvent('store-error', request, terms, this.events.since(started), { error, failedOpen }));
+      }
+      if (!unreachable) {
+        this.logger.error('The idempotency store failed (not an outage: answering 500).', error);
         throw error;
       }
       if (terms.failOpen) {
@@ -195,6 +220,38 @@ export class Admissions {
     }
     return result;
   }
+
+  /** Tells of a claim: `lease-taken-over` when the store says it took over a lapsed lease. */
+  private claimed(request: IdempotencyRequest, terms: AdmissionTerms, result: { takenOver?: boolean }, storeLatencyMs: number): void {
+    if (this.events.enabled) this.events.emit(decisionEvent(result.takenOver ? 'lease-taken-over' : 'claimed', request, terms, storeLatencyMs));
+  }
+
+  /** The answer to a request whose record stays in flight (past its wait), told as a `conflict`. */
+  private inFlight(request: IdempotencyRequest, terms: AdmissionTerms, storeLatencyMs: number): IdempotencyKeyInFlightException {
+    if (this.events.enabled) this.events.emit(decisionEvent('conflict', request, terms, storeLatencyMs));
+    return new IdempotencyKeyInFlightException(IN_FLIGHT_RETRY_AFTER_SECONDS);
+  }
+
+  /**
+   * What a request gets from the record that stood in its way: its stored
+   * outcome, `in-flight` while it is in flight (or was invisible to the claim).
+   * @throws IdempotencyKeyReusedException, IdempotentResponseNotStoredException.
+   */
+  private answerFrom(request: IdempotencyRequest, terms: AdmissionTerms, existing: ExistingRecord | null, storeLatencyMs: number): Admission | InFlight {
+    // A row this claim could not see or take over belongs to a concurrent claim.
+    if (existing === null || existing.expiresInMs <= 0) return { kind: 'in-flight', storeLatencyMs };
+    if (request.fingerprint && existing.fingerprint && request.fingerprint !== existing.fingerprint) {
+      if (this.events.enabled) this.events.emit(decisionEvent('mismatch', request, terms, storeLatencyMs));
+      throw new IdempotencyKeyReusedException();
+    }
+    if (existing.status === 'processing' || !existing.response) return { kind: 'in-flight', storeLatencyMs };
+    if (existing.response.body === null) {
+      if (this.events.enabled) this.events.emit(decisionEvent('not-stored', request, terms, storeLatencyMs));
+      throw new IdempotentResponseNotStoredException();
+    }
+    if (this.events.enabled) this.events.emit(decisionEvent('replayed', request, terms, storeLatencyMs, { status: existing.response.status }));
+    return { kind: 'replay', response: existing.response };
+  }
 }
 
 /** Whether `watch` heard an announcement within `ms` milliseconds. */
@@ -211,19 +268,3 @@ function announced(watch: RecordWatch, ms: number): Promise<boolean> {
 
 /** What {@link Admissions.reach} answers for an unreachable store under `failOpen`. */
 const UNREACHABLE = Symbol('unreachable');
-
-/**
- * What a request gets from the record that stood in its way: its stored
- * outcome, `null` while it is in flight (or was invisible to the claim).
- * @throws IdempotencyKeyReusedException, IdempotentResponseNotStoredException.
- */
-function answerFrom(request: IdempotencyRequest, existing: ExistingRecord | null): Admission | null {
-  // A row this claim could not see or take over belongs to a concurrent claim.
-  if (existing === null || existing.expiresInMs <= 0) return null;
-  if (request.fingerprint && existing.fingerprint && request.fingerprint !== existing.fingerprint) {
-    throw new IdempotencyKeyReusedException();
-  }
-  if (existing.status === 'processing' || !existing.response) return null;
-  if (existing.response.body === null) throw new IdempotentResponseNotStoredException();
-  return { kind: 'replay', response: existing.response };
-}

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { IdempotencyRecordId, IdempotencyTransaction, StoredResponse } from '../interfaces/idempotency-store.interface.js';
+import { decisionEvent, type IdempotencyEvents } from '../observability/idempotency-events.js';
 import type { Lease, LeaseTerms } from './idempotency-lease.js';
 
 /**
@@ -12,6 +13,7 @@ import type { Lease, LeaseTerms } from './idempotency-lease.js';
  * Unlike {@link IdempotencyLease}, `complete()` throws when the commit
  * fails: the operation's writes are gone (or, with the connection lost during
  * COMMIT, unknown), so its result must not be reported as done.
+ * How it ends is told to `events`, as {@link IdempotencyLease} tells it.
  */
 export class AtomicLease implements Lease {
   private ended = false;
@@ -22,18 +24,32 @@ export class AtomicLease implements Lease {
     private readonly token: string,
     private readonly terms: LeaseTerms,
     private readonly logger: Logger,
+    private readonly events: IdempotencyEvents,
   ) {}
 
   async complete(response: StoredResponse): Promise<void> {
-    if (this.end()) await this.transaction.commit(this.id, this.token, response, this.terms.ttl, this.terms.announce);
+    if (!this.end()) return;
+    const started = this.events.now();
+    try {
+      await this.transaction.commit(this.id, this.token, response, this.terms.ttl, this.terms.announce);
+    } catch (error) {
+      if (this.events.enabled) this.events.emit(decisionEvent('completion-failed', this.id, this.terms, this.events.since(started), { error }));
+      throw error;
+    }
+    if (this.events.enabled) this.events.emit(decisionEvent('completed', this.id, this.terms, this.events.since(started), { status: response.status }));
   }
 
   async release(): Promise<void> {
-    if (this.end()) await this.rollback();
+    if (!this.end()) return;
+    const started = this.events.now();
+    await this.rollback();
+    if (this.events.enabled) this.events.emit(decisionEvent('released', this.id, this.terms, this.events.since(started)));
   }
 
   abandon(): void {
-    if (this.end()) void this.rollback();
+    if (!this.end()) return;
+    if (this.events.enabled) this.events.emit(decisionEvent('abandoned', this.id, this.terms, 0));
+    void this.rollback();
   }
 
   private async rollback(): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { IdempotencyRecordId, IdempotencyStore, StoredResponse } from '../interfaces/idempotency-store.interface.js';
+import type { IdempotencyTransport } from '../observability/idempotency-event.js';
+import { decisionEvent, type IdempotencyEvents } from '../observability/idempotency-events.js';
 import { heartbeats, type Beating } from './lease-heartbeats.js';
 
 /** How long a lease lives and how long its completed record is kept. */
@@ -8,6 +10,8 @@ export interface LeaseTerms {
   lockTimeout: number;
   /** Wake the waiters of the record (wait mode) when the lease completes or releases it. */
   announce: boolean;
+  /** Where the request under the lease came from, for its events. Default `service`. */
+  transport?: IdempotencyTransport;
 }
 
 /**
@@ -33,6 +37,8 @@ export interface Lease {
  *
  * Store failures after the operation ran are logged, not thrown: the
  * operation's result is still the caller's to have (see RELIABILITY.md).
+ * How it ends is told to `events` (completed, completion failed, released,
+ * abandoned, or a store error of the release).
  */
 export class IdempotencyLease implements Lease, Beating {
   private ended = false;
@@ -50,6 +56,7 @@ export class IdempotencyLease implements Lease, Beating {
     private readonly terms: LeaseTerms,
     private readonly logger: Logger,
     private readonly claimedAt: number,
+    private readonly events: IdempotencyEvents,
   ) {
     this.renewedAt = claimedAt;
     heartbeats.add(this);
@@ -79,12 +86,24 @@ export class IdempotencyLease implements Lease, Beating {
 
   /** Stores the outcome for replay and ends the lease. */
   async complete(response: StoredResponse): Promise<void> {
-    if (this.end()) await this.settle('complete', () => this.store.complete(this.id, this.token, response, this.terms.ttl, this.terms.announce));
+    if (!this.end()) return;
+    const started = this.events.now();
+    const settled = await this.settle('complete', () => this.store.complete(this.id, this.token, response, this.terms.ttl, this.terms.announce));
+    if (this.events.enabled) {
+      const details = settled === true ? { status: response.status } : settled || undefined;
+      this.events.emit(decisionEvent(settled === true ? 'completed' : 'completion-failed', this.id, this.terms, this.events.since(started), details));
+    }
   }
 
   /** Deletes the record so that a retry runs the operation again, and ends the lease. */
   async release(): Promise<void> {
-    if (this.end()) await this.settle('release', () => this.store.release(this.id, this.token, this.terms.announce));
+    if (!this.end()) return;
+    const started = this.events.now();
+    const settled = await this.settle('release', () => this.store.release(this.id, this.token, this.terms.announce));
+    if (this.events.enabled) {
+      const failure = typeof settled === 'object' ? settled : undefined;
+      this.events.emit(decisionEvent(failure ? 'store-error' : 'released', this.id, this.terms, this.events.since(started), failure));
+    }
   }
 
   /**
@@ -93,7 +112,7 @@ export class IdempotencyLease implements Lease, Beating {
    * in flight until its lease runs out, then a retry may take it over.
    */
   abandon(): void {
-    if (this.end()) this.logger.debug?.(`Left ${this.describe()} to its lease: its outcome is in doubt.`);
+    if (this.end() && this.events.enabled) this.events.emit(decisionEvent('abandoned', this.id, this.terms, 0));
   }
 
   private get period(): number {
@@ -122,13 +141,18 @@ export class IdempotencyLease implements Lease, Beating {
     return true;
   }
 
-  private async settle(action: string, write: () => Promise<boolean>): Promise<void> {
+  /**
+   * Runs the write that ends the lease, logging a failure: `true` when it
+   * wrote, `false` when the lease had been taken over, else what the store threw.
+   */
+  private async settle(action: string, write: () => Promise<boolean>): Promise<boolean | { error: unknown }> {
     try {
-      if (!(await write())) {
-        this.logger.warn(`Could not ${action} ${this.describe()}: its lease was taken over by another request.`);
-      }
+      if (await write()) return true;
+      this.logger.warn(`Could not ${action} ${this.describe()}: its lease was taken over by another request.`);
+      return false;
     } catch (error) {
       this.logger.error(`Could not ${action} ${this.describe()}; it stays in flight until its lease ends.`, error);
+      return { error };
     }
   }
 

@@ -61,6 +61,7 @@ const MODULE_RULES: Record<string, Rule> = {
   interceptor: of('a class that extends IdempotencyInterceptor', isFunction),
   rmq: of('{ noAck: boolean }', (v) => typeof (v as { noAck?: unknown } | null)?.noAck === 'boolean'),
   transactionContext: of('a TransactionContext (an object with run(manager, work))', (v) => typeof (v as { run?: unknown } | null)?.run === 'function'),
+  onEvent: of('a function (event) => void', isFunction),
 };
 
 /** Validates module options; numeric and boolean strings are converted. `undefined` values are left out. */

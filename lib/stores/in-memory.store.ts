@@ -2,6 +2,7 @@ import { IdempotencyStoreConnectionError } from '../errors/idempotency-store-con
 import type {
   ClaimRequest,
   ClaimResult,
+  FoundRecord,
   IdempotencyRecordId,
   IdempotencyStore,
   RecordWatch,
@@ -62,7 +63,8 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
         expiresAt: now + request.lockTimeout,
         response: null,
       });
-      return { claimed: true };
+      // A record that ended without a response was in flight: its lease ran out.
+      return existing && !existing.response ? { claimed: true, takenOver: true } : { claimed: true };
     }
     return {
       claimed: false,
@@ -113,6 +115,20 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       if (record.expiresAt <= now && this.records.delete(id)) deleted++;
     }
     return deleted;
+  }
+
+  /** Operator API: the live record `id`, or `null` (none, or expired: claimable). */
+  async find(id: IdempotencyRecordId): Promise<FoundRecord | null> {
+    const record = this.records.get(this.idOf(id));
+    const now = Date.now();
+    if (!record || record.expiresAt <= now) return null;
+    return {
+      status: record.response ? 'completed' : 'processing',
+      token: record.token,
+      fingerprint: record.fingerprint,
+      expiresInMs: record.expiresAt - now,
+      responseStatus: record.response?.status ?? null,
+    };
   }
 
   /** Makes room for one more record when full. */

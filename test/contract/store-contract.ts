@@ -43,6 +43,8 @@ export interface StoreContractOptions {
   expiresByItself?: boolean;
   /** The store cannot wake waiters (MySQL/MariaDB): `watch()` rejects with the configuration error. */
   cannotWatch?: boolean;
+  /** The store has no wait mode at all (DynamoDB): it has no `watch()`, so duplicates answer 409 at once. */
+  withoutWatch?: boolean;
 }
 
 /**
@@ -134,7 +136,8 @@ export function describeStoreContract(
       const old = claimOf(ID, { lockTimeout: 0, fingerprint: 'fp-old' });
       await store.claim(old);
       const taker = claimOf(ID, { fingerprint: 'fp-new' });
-      await expect(store.claim(taker)).resolves.toEqual({ claimed: true });
+      // `takenOver` is optional in the contract: a store that reports it says true here.
+      expect([{ claimed: true }, { claimed: true, takenOver: true }]).toContainEqual(await store.claim(taker));
 
       await expect(store.complete(ID, old.token, response(Buffer.from('stale')), LONG)).resolves.toBe(false);
       await expect(store.release(ID, old.token)).resolves.toBe(false);
@@ -185,7 +188,8 @@ export function describeStoreContract(
         await recordsOfEveryAge(at);
         await expect(store.purgeExpired(10)).resolves.toBe(0);
         for (const key of ['lease-over-1', 'lease-over-2', 'ttl-over']) {
-          await expect(store.claim(claimOf(at(key)))).resolves.toEqual({ claimed: true });
+          // A store whose lapsed records are still there until the backend deletes them (DynamoDB's TTL) reports `takenOver`.
+          expect([{ claimed: true }, { claimed: true, takenOver: key !== 'ttl-over' }]).toContainEqual(await store.claim(claimOf(at(key))));
         }
         expect(await inspect(at('completed-live'))).toMatchObject({ status: 'completed' });
         expect(await inspect(at('processing-live'))).toMatchObject({ status: 'processing' });
@@ -242,6 +246,73 @@ export function describeStoreContract(
       expect(await inspect()).toMatchObject({ fingerprint: `fp-${winners[0]}`, status: 'processing' });
     });
 
+    describe('operator API: find()', () => {
+      /** `find` is optional in the interface; every store of this suite has it. */
+      const find = (id: IdempotencyRecordId = ID) => store.find!(id);
+
+      it('finds nothing for a key never claimed, or for the same key in another scope or of another principal', async () => {
+        expect(await find()).toBeNull();
+        await store.claim(claimOf(ID));
+        expect(await find({ ...ID, scope: 'POST /refunds' })).toBeNull();
+        expect(await find({ ...ID, principal: 'bob' })).toBeNull();
+        expect(await find({ ...ID, principal: '' })).toBeNull();
+      });
+
+      it('finds a processing record with its token, fingerprint and remaining lease, and changes nothing', async () => {
+        const claim = claimOf(ID, { lockTimeout: 30_000 });
+        await store.claim(claim);
+        const found = await find();
+        expect(found).toMatchObject({ status: 'processing', token: claim.token, fingerprint: 'fp-1', responseStatus: null });
+        expect(found!.expiresInMs).toBeGreaterThan(0);
+        expect(found!.expiresInMs).toBeLessThanOrEqual(30_000);
+        expect(await inspect()).toMatchObject({ fingerprint: 'fp-1', status: 'processing', response: null });
+        await expect(store.complete(ID, claim.token, response(Buffer.from('ok')), LONG)).resolves.toBe(true);
+      });
+
+      it('finds a completed record with its stored status code and remaining ttl', async () => {
+        const claim = claimOf(ID);
+        await store.claim(claim);
+        await store.complete(ID, claim.token, response(Buffer.from('done')), 20_000);
+        const found = await find();
+        expect(found).toMatchObject({ status: 'completed', token: claim.token, fingerprint: 'fp-1', responseStatus: 201 });
+        expect(found!.expiresInMs).toBeGreaterThan(0);
+        expect(found!.expiresInMs).toBeLessThanOrEqual(20_000);
+      });
+
+      it('finds no record whose lease ran out or whose ttl passed: claimable records are absent', async () => {
+        await store.claim(claimOf(ID, { lockTimeout: 0 }));
+        const completed = claimOf({ ...ID, key: 'ttl-over' });
+        await store.claim(completed);
+        await store.complete({ ...ID, key: 'ttl-over' }, completed.token, response(Buffer.from('old')), 0);
+        expect(await find()).toBeNull();
+        expect(await find({ ...ID, key: 'ttl-over' })).toBeNull();
+      });
+
+      it('forgets a completed record with release(id, found token), so the next claim runs again', async () => {
+        const claim = claimOf(ID);
+        await store.claim(claim);
+        await store.complete(ID, claim.token, response(Buffer.from('done')), LONG);
+        const found = await find();
+        await expect(store.release(ID, found!.token)).resolves.toBe(true);
+        expect(await find()).toBeNull();
+        await expect(store.claim(claimOf(ID))).resolves.toEqual({ claimed: true });
+      });
+
+      it('fences a forget: a record claimed again between find and release is not deleted', async () => {
+        const first = claimOf(ID, { fingerprint: 'fp-first' });
+        await store.claim(first);
+        await store.complete(ID, first.token, response(Buffer.from('first')), LONG);
+        const found = await find();
+        // Meanwhile the record goes (its owner releases it) and a retry claims the key anew.
+        await store.release(ID, first.token);
+        const retry = claimOf(ID, { fingerprint: 'fp-retry' });
+        await expect(store.claim(retry)).resolves.toEqual({ claimed: true });
+
+        await expect(store.release(ID, found!.token)).resolves.toBe(false);
+        expect(await find()).toMatchObject({ status: 'processing', token: retry.token, fingerprint: 'fp-retry' });
+      });
+    });
+
     describe('wait mode: watch()', () => {
       const OTHER: IdempotencyRecordId = { ...ID, key: 'key-2' };
       type Closable = { close?(): Promise<void>; onApplicationShutdown?(): Promise<void> };
@@ -249,6 +320,13 @@ export function describeStoreContract(
         const closable = store as IdempotencyStore & Closable;
         await (closable.close?.() ?? closable.onApplicationShutdown?.());
       });
+
+      if (options.withoutWatch) {
+        it('has no watch()', () => {
+          expect(store.watch).toBeUndefined();
+        });
+        return;
+      }
 
       if (options.cannotWatch) {
         it('refuses to watch, naming the stores that can', async () => {

@@ -5,6 +5,7 @@ import { IdempotencyStoreConnectionError } from '../../errors/idempotency-store-
 import type {
   ClaimRequest,
   ClaimResult,
+  FoundRecord,
   IdempotencyRecordId,
   IdempotencyStore,
   RecordWatch,
@@ -13,7 +14,7 @@ import type {
 import { RedisAnnouncements } from './redis-announcements.js';
 import { classifyRedisError } from './redis-errors.js';
 import { assertValidPrefix, DEFAULT_REDIS_PREFIX, recordKey } from './redis-keys.js';
-import { CLAIM, COMPLETE, EXTEND_LEASE, RELEASE, runScript, type RedisScript } from './redis-scripts.js';
+import { CLAIM, COMPLETE, EXTEND_LEASE, FIND, RELEASE, runScript, type RedisScript } from './redis-scripts.js';
 
 /** Options of {@link RedisIdempotencyStore}. */
 export interface RedisIdempotencyStoreOptions {
@@ -30,6 +31,9 @@ const MIN_VERSION = [6, 2] as const;
 
 /** The reply of the claim script: `[1]`, or `[0, pttl, fingerprint, state, status, headers, body]`. */
 type ClaimReply = [1] | [0, number, Buffer | null, Buffer | null, Buffer | null, Buffer | null, Buffer | null];
+
+/** The reply of the find script: `[0]`, or `[1, pttl, token, fingerprint, state, status]`. */
+type FindReply = [0] | [1, number, Buffer | null, Buffer | null, Buffer | null, Buffer | null];
 
 /**
  * {@link IdempotencyStore} on Redis (standalone, Sentinel or Cluster) through
@@ -120,6 +124,21 @@ export class RedisIdempotencyStore implements IdempotencyStore, OnApplicationShu
 
   async extendLease(id: IdempotencyRecordId, token: string, lockTimeout: number): Promise<boolean> {
     return (await this.run(EXTEND_LEASE, id, [token, milliseconds(lockTimeout)])) === 1;
+  }
+
+  /** Operator API: one script call; a record Redis expired (its TTL, the server's clock) is a missing key. */
+  async find(id: IdempotencyRecordId): Promise<FoundRecord | null> {
+    const reply = (await this.run(FIND, id, [])) as FindReply;
+    if (reply[0] === 0) return null;
+    const [, pttl, token, fingerprint, state, status] = reply;
+    const completed = state?.toString() === 'completed';
+    return {
+      status: completed ? 'completed' : 'processing',
+      token: token?.toString('utf8') ?? '',
+      fingerprint: fingerprint?.toString('utf8') ?? '',
+      expiresInMs: pttl,
+      responseStatus: completed && status !== null ? Number(status.toString()) : null,
+    };
   }
 
   /** Resolves 0: Redis deletes expired records by itself (`PEXPIRE`). */

@@ -64,6 +64,17 @@ return 1
 `);
 
 /**
+ * Operator API, read only. Replies `{0}` when there is no record (Redis
+ * expired it: claimable), else `{1, pttl, token, fingerprint, state, status}`.
+ */
+export const FIND = script(`
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 then return {0} end
+local r = redis.call('HMGET', KEYS[1], 'token', 'fingerprint', 'state', 'status')
+return {1, pttl, r[1], r[2], r[3], r[4]}
+`);
+
+/**
  * Runs `script` on `key` in one round trip: `EVALSHA`, and `EVAL` (which also
  * caches it) when the server answers `NOSCRIPT` because it forgot the script
  * (a restart, a failover, `SCRIPT FLUSH`). Replies come back as Buffers, so

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { IdempotencyConfigurationError } from '../../errors/idempotency-configuration.error.js';
-import type { ClaimResult, IdempotencyRecordId, IdempotencyStore } from '../../interfaces/idempotency-store.interface.js';
+import type { ClaimResult, FoundRecord, IdempotencyRecordId, IdempotencyStore } from '../../interfaces/idempotency-store.interface.js';
 import type { TypeOrmIdempotencyStoreOptions } from './typeorm-idempotency-store.options.js';
 
 /** Name of the table that holds idempotency records. */
@@ -16,6 +16,8 @@ export interface SqlRecords extends Omit<IdempotencyStore, 'verify'> {
   verify(): Promise<void>;
   /** Releases what the dialect opened itself (a pool of its own), never the DataSource's. */
   close(): Promise<void>;
+  /** Operator API: every dialect reads a record in one statement. */
+  find(id: IdempotencyRecordId): Promise<FoundRecord | null>;
 }
 
 /** What a dialect is built from. */
@@ -39,11 +41,12 @@ export interface ClaimedRow {
 }
 
 /**
- * The {@link ClaimResult} of a claim statement: `claimed`, else the row that
+ * The {@link ClaimResult} of a claim statement: `claimed` (`takenOver`: a
+ * lapsed lease was taken over, when the dialect can tell), else the row that
  * stood in the way (`undefined` or a NULL status: no row visible yet).
  */
-export function claimResult(claimed: boolean, row: ClaimedRow | undefined): ClaimResult {
-  if (claimed) return { claimed: true };
+export function claimResult(claimed: boolean, row: ClaimedRow | undefined, takenOver = false): ClaimResult {
+  if (claimed) return takenOver ? { claimed: true, takenOver } : { claimed: true };
   if (!row?.status) return { claimed: false, existing: null };
   const headers = typeof row.response_headers === 'string' ? JSON.parse(row.response_headers) : row.response_headers;
   const body = row.response_body;
@@ -62,6 +65,27 @@ export function claimResult(claimed: boolean, row: ClaimedRow | undefined): Clai
               body: body === null ? null : Buffer.isBuffer(body) ? body : Buffer.from(body),
             },
     },
+  };
+}
+
+/** The columns `find` reads, as a driver returns them: only a live record (not expired) is selected. */
+export interface FoundRow {
+  status: 'processing' | 'completed';
+  token: string;
+  fingerprint: string | null;
+  expires_in_ms: number | string;
+  response_status: number | string | null;
+}
+
+/** The {@link FoundRecord} of a `find` statement's row; `null` without one. */
+export function foundRecord(row: FoundRow | undefined): FoundRecord | null {
+  if (!row) return null;
+  return {
+    status: row.status,
+    token: row.token,
+    fingerprint: row.fingerprint ?? '',
+    expiresInMs: Number(row.expires_in_ms),
+    responseStatus: row.response_status === null ? null : Number(row.response_status),
   };
 }
 

@@ -4,6 +4,7 @@ import { IdempotencyConfigurationError } from '../../errors/idempotency-configur
 import type {
   ClaimRequest,
   ClaimResult,
+  FoundRecord,
   IdempotencyRecordId,
   IdempotencyStore,
   IdempotencyTransaction,
@@ -86,6 +87,11 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore, OnApplicationS
 
   async purgeExpired(limit: number): Promise<number> {
     return this.open().purgeExpired(limit);
+  }
+
+  /** Operator API: one SELECT (on the DataSource's pool), expiry judged by the database's clock. */
+  async find(id: IdempotencyRecordId): Promise<FoundRecord | null> {
+    return this.open().find(id);
   }
 
   /**

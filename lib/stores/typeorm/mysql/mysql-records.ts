@@ -2,11 +2,21 @@ import type { DataSource } from 'typeorm';
 import type {
   ClaimRequest,
   ClaimResult,
+  FoundRecord,
   IdempotencyRecordId,
   IdempotencyTransaction,
   StoredResponse,
 } from '../../../interfaces/idempotency-store.interface.js';
-import { claimResult, type ClaimedRow, missingTableError, retrying, type SqlRecords, type SqlRecordsContext } from '../sql-records.js';
+import {
+  claimResult,
+  type ClaimedRow,
+  foundRecord,
+  type FoundRow,
+  missingTableError,
+  retrying,
+  type SqlRecords,
+  type SqlRecordsContext,
+} from '../sql-records.js';
 import { classify, isRetryable } from './mysql-errors.js';
 import { assertFingerprintFits, identityBytes } from './mysql-identity.js';
 import { MysqlLeaseLane } from './mysql-lease-lane.js';
@@ -92,6 +102,11 @@ export class MysqlRecords implements SqlRecords {
 
   async purgeExpired(limit: number): Promise<number> {
     return (await this.run(this.pool, this.statements.purgeExpired, [limit])).affectedRows ?? 0;
+  }
+
+  async find(id: IdempotencyRecordId): Promise<FoundRecord | null> {
+    const rows = await this.run(this.pool, this.statements.find, identityBytes(id));
+    return foundRecord((rows as unknown as FoundRow[])[0]);
   }
 
   /**

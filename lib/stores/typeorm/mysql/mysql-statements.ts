@@ -16,6 +16,8 @@ export interface MysqlStatements {
   extendLease: string;
   /** Parameters: limit. */
   purgeExpired: string;
+  /** Operator API: the live record (not expired) with its token, or no row. Parameters: scope, principal, key. */
+  find: string;
 }
 
 /** The database's clock, in UTC whatever the session's `time_zone` (DATETIME columns hold UTC). */
@@ -83,6 +85,10 @@ export function buildMysqlStatements(table: string): MysqlStatements {
       WHERE ${ID} AND token = ? AND status = 'processing'`,
     // The expires_at index finds the oldest expired rows; LIMIT keeps each batch short.
     purgeExpired: `DELETE FROM ${t} WHERE ${EXPIRED} ORDER BY expires_at LIMIT ?`,
+    // Expired by the claim's rule: claimable, so not found.
+    find:
+      `SELECT status, token, fingerprint, TIMESTAMPDIFF(MICROSECOND, ${NOW}, expires_at) / 1000 AS expires_in_ms, response_status ` +
+      `FROM ${t} WHERE ${ID} AND NOT ${EXPIRED}`,
   };
 }
 

@@ -2,17 +2,27 @@ import type { DataSource } from 'typeorm';
 import type {
   ClaimRequest,
   ClaimResult,
+  FoundRecord,
   IdempotencyRecordId,
   IdempotencyTransaction,
   RecordWatch,
   StoredResponse,
 } from '../../../interfaces/idempotency-store.interface.js';
-import { claimResult, type ClaimedRow, idValues, missingTableError, retrying, type SqlRecords, type SqlRecordsContext } from '../sql-records.js';
+import {
+  claimResult,
+  type ClaimedRow,
+  foundRecord,
+  idValues,
+  missingTableError,
+  retrying,
+  type SqlRecords,
+  type SqlRecordsContext,
+} from '../sql-records.js';
 import { LeaseLane, type PgPool } from './lease-lane.js';
 import { classify, isRetryable } from './postgres-errors.js';
 import { PostgresNotifications } from './postgres-notifications.js';
 import { PostgresTransaction } from './postgres-transaction.js';
-import { buildStatements, type Statement, type Statements } from './postgres-statements.js';
+import { buildStatements, tookOverLapsedLease, type Statement, type Statements } from './postgres-statements.js';
 
 /**
  * The PostgreSQL dialect: every operation is one statement, so a first
@@ -44,7 +54,7 @@ export class PostgresRecords implements SqlRecords {
     const values = [scope, principal, key, fingerprint, token, lockTimeout];
     const { rows } = await this.run(this.pool, this.statements.claim, values);
     const row: ClaimedRow & { claimed: boolean } = rows[0];
-    return claimResult(row.claimed, row);
+    return claimResult(row.claimed, row, tookOverLapsedLease(row));
   }
 
   async complete(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce = false): Promise<boolean> {
@@ -74,6 +84,10 @@ export class PostgresRecords implements SqlRecords {
 
   async purgeExpired(limit: number): Promise<number> {
     return (await this.run(this.pool, this.statements.purgeExpired, [limit])).rowCount ?? 0;
+  }
+
+  async find(id: IdempotencyRecordId): Promise<FoundRecord | null> {
+    return foundRecord((await this.run(this.pool, this.statements.find, idValues(id))).rows[0]);
   }
 
   async verify(): Promise<void> {

@@ -28,6 +28,8 @@ export interface Statements {
   releaseAnnounced: Statement;
   extendLease: Statement;
   purgeExpired: Statement;
+  /** Operator API: the live record (not expired) with its token, or no row. */
+  find: Statement;
 }
 
 const quoteTable = (table: string) =>
@@ -64,6 +66,7 @@ export function buildStatements(table: string): Statements {
     releaseAnnounced: named('releaseAnnounced'),
     extendLease: named('extendLease'),
     purgeExpired: named('purgeExpired'),
+    find: named('find'),
   };
 }
 
@@ -103,6 +106,10 @@ function buildTexts(t: string): Record<Exclude<keyof Statements, 'table'>, strin
       WHERE (scope, principal, key) IN (
         SELECT scope, principal, key FROM ${t} WHERE expires_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED
       ) AND expires_at <= now()`,
+    // Expired by the claim's rule (expires_at <= now()): claimable, so not found.
+    find: `
+      SELECT status, token, fingerprint, extract(epoch FROM expires_at - now())::float8 * 1000 AS expires_in_ms, response_status
+      FROM ${t} WHERE ${ID} AND expires_at > now()`,
   };
 }
 
@@ -144,4 +151,15 @@ function claimText(t: string, gate?: string): string {
              r.response_status, r.response_headers, r.response_body
       FROM (SELECT 1) AS one
       LEFT JOIN ${t} AS r ON r.scope = $1 AND r.principal = $2 AND r.key = $3`;
+}
+
+/**
+ * Whether a claim took over a record in flight whose lease had run out
+ * (rather than inserting it, or taking over an expired completed record).
+ * The claim's SELECT reads the statement's snapshot, which its own CTEs'
+ * writes are not part of: after a takeover, its row is the record as it was
+ * before. No extra round trip.
+ */
+export function tookOverLapsedLease(row: { claimed: boolean; status: string | null; expires_in_ms: number | string | null }): boolean {
+  return row.claimed && row.status === 'processing' && Number(row.expires_in_ms) <= 0;
 }

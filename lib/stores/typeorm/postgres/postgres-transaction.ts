@@ -11,7 +11,7 @@ import { claimResult, HELD_BY_ANOTHER_TRANSACTION, idValues, type ClaimedRow } f
 import { TransactionRunner } from '../transaction-runner.js';
 import { inlineParameters, literal } from './postgres-literals.js';
 import { classify } from './postgres-errors.js';
-import type { Statement, Statements } from './postgres-statements.js';
+import { tookOverLapsedLease, type Statement, type Statements } from './postgres-statements.js';
 
 /** The part of pg's `Client` a transaction uses: simple queries, several statements in one round trip. */
 interface PgConnection {
@@ -109,7 +109,7 @@ export class PostgresTransaction implements IdempotencyTransaction {
     if (!this.opened) await this.began();
     if (!results) return HELD_BY_ANOTHER_TRANSACTION;
     const row = results[results.length - (waits ? 2 : 1)].rows[0] as ClaimedRow & { claimed: boolean; open: boolean };
-    return row.open ? claimResult(row.claimed, row) : HELD_BY_ANOTHER_TRANSACTION;
+    return row.open ? claimResult(row.claimed, row, tookOverLapsedLease(row)) : HELD_BY_ANOTHER_TRANSACTION;
   }
 
   async commit(id: IdempotencyRecordId, token: string, response: StoredResponse, ttl: number, announce: boolean): Promise<void> {

@@ -2,12 +2,22 @@ import type { DataSource } from 'typeorm';
 import type {
   ClaimRequest,
   ClaimResult,
+  FoundRecord,
   IdempotencyRecordId,
   RecordWatch,
   StoredResponse,
 } from '../../../interfaces/idempotency-store.interface.js';
 import { RecordWatchers } from '../../record-watchers.js';
-import { claimResult, type ClaimedRow, idValues, missingTableError, type SqlRecords, type SqlRecordsContext } from '../sql-records.js';
+import {
+  claimResult,
+  type ClaimedRow,
+  foundRecord,
+  type FoundRow,
+  idValues,
+  missingTableError,
+  type SqlRecords,
+  type SqlRecordsContext,
+} from '../sql-records.js';
 import { classifySqliteError } from './sqlite-errors.js';
 import { buildSqliteStatements, type SqliteStatements } from './sqlite-statements.js';
 
@@ -82,6 +92,10 @@ export class SqliteRecords implements SqlRecords {
 
   async purgeExpired(limit: number): Promise<number> {
     return (await this.run(this.statements.purgeExpired, [limit])).length;
+  }
+
+  async find(id: IdempotencyRecordId): Promise<FoundRecord | null> {
+    return foundRecord((await this.run<FoundRow>(this.statements.find, idValues(id)))[0]);
   }
 
   async verify(): Promise<void> {

@@ -23,6 +23,8 @@ export interface SqliteStatements {
   extendLease: string;
   /** limit → one row per record deleted. */
   purgeExpired: string;
+  /** Operator API: scope, principal, key → the live record (not expired) with its token, or no row. */
+  find: string;
 }
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
@@ -85,5 +87,8 @@ export function buildSqliteStatements(table: string): SqliteStatements {
     purgeExpired: `DELETE FROM ${t}
       WHERE rowid IN (SELECT rowid FROM ${t} WHERE ${EXPIRED} ORDER BY expires_at LIMIT ?)
       RETURNING 1`,
+    // Expired by the claim's rule: claimable, so not found.
+    find: `SELECT status, token, fingerprint, ${sqliteMsUntil('expires_at')} AS expires_in_ms, response_status
+      FROM ${t} WHERE scope = ? AND principal = ? AND "key" = ? AND NOT ${EXPIRED}`,
   };
 }
