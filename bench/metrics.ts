@@ -35,6 +35,8 @@ export interface ScenarioResult {
   statementsPerRequest: { total: number; handler: number; idempotency: number };
   /** Redis commands per request, counted at the `sendCommand` of the app's ioredis client (0 without Redis). */
   redisCommandsPerRequest: number;
+  /** DynamoDB calls per request, counted by a middleware of the app's client (0 without DynamoDB). */
+  dynamodbCallsPerRequest: number;
   /** Requests the app received in the measured windows (the divisor of the per-request figures). */
   appRequests: number;
   /** CPU time (user + system) of the app process per request, in ms. */
@@ -81,6 +83,7 @@ export function scenarioResult(scenario: { name: string; summary: string }, wind
       idempotency: (statements - handler) / requests,
     },
     redisCommandsPerRequest: delta('redisCommands') / requests,
+    dynamodbCallsPerRequest: delta('dynamodbCalls') / requests,
     appRequests: requests,
     appCpuMsPerRequest: delta('cpuMicros') / 1000 / requests,
     databaseCpuMsPerRequest: Number.isNaN(databaseCpu) ? null : databaseCpu / requests,

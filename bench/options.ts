@@ -59,6 +59,9 @@ Redis (the redis-* scenarios and wait-redis): REDIS_URL when set, else redis://1
 when it does not answer, they are skipped with one line saying why.
 MariaDB (the mariadb-* scenarios): MYSQL_URL when set, else mysql://root@127.0.0.1:3306
 (a database per app, dropped at the end); skipped the same way when it does not answer.
+DynamoDB (the dynamodb-* scenarios): a dynalite server (npm, in memory) started for the run
+in a process of its own, a table per app; dynalite has no ReturnValuesOnConditionCheckFailure,
+so a replay costs the store's fallback (PutItem + GetItem; 1 call on DynamoDB).
 The peer-* scenarios run the peer library @node-idempotency/nestjs (a devDependency; its
 Redis rows use the Redis above); skipped the same way when it does not load.`;
 

@@ -3,6 +3,7 @@
 /**
  * Which `POST /orders` the app serves: `library` with the module's default
  * store (TypeORM on PostgreSQL), `library-redis` with `RedisIdempotencyStore`,
+ * `library-dynamodb` with `DynamoDbIdempotencyStore` (on the run's dynalite),
  * `library-mariadb` with the TypeORM store on a MariaDB DataSource,
  * `library-memory` with `InMemoryIdempotencyStore`; `library-atomic` under
  * `@Idempotent({ atomic: true })` on the default store, the insert in the
@@ -17,6 +18,7 @@ export type AppMode =
   | 'hand-rolled'
   | 'library'
   | 'library-redis'
+  | 'library-dynamodb'
   | 'library-mariadb'
   | 'library-memory'
   | 'library-atomic'
@@ -53,6 +55,8 @@ export interface AppStats {
    * the peer's storage adapter (0 when the app has no Redis).
    */
   redisCommands: number;
+  /** Calls the app's DynamoDB client sent in `library-dynamodb` (0 in the other modes). */
+  dynamodbCalls: number;
   /** HTTP requests received on `/orders`. */
   requests: number;
   /** CPU time of the app process (user + system), in µs. */
@@ -94,4 +98,8 @@ export const APP_ENV = {
   redisPrefix: 'BENCH_REDIS_PREFIX',
   /** `library-mariadb` only: the MariaDB database of the app's store, its own in this run. */
   mysqlUrl: 'BENCH_MYSQL_URL',
+  /** `library-dynamodb` only: the run's dynalite endpoint. */
+  dynamodbEndpoint: 'BENCH_DYNAMODB_ENDPOINT',
+  /** `library-dynamodb` only: the table of the app's store, its own in this run. */
+  dynamodbTable: 'BENCH_DYNAMODB_TABLE',
 } as const;

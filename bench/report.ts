@@ -77,6 +77,7 @@ export function formatTables(results: ScenarioResult[], computed: Ratio[]): stri
     r.statementsPerRequest.total.toFixed(2),
     r.statementsPerRequest.idempotency.toFixed(2),
     r.redisCommandsPerRequest.toFixed(2),
+    r.dynamodbCallsPerRequest.toFixed(2),
     r.appCpuMsPerRequest.toFixed(3),
     r.databaseCpuMsPerRequest === null ? 'n/a' : r.databaseCpuMsPerRequest.toFixed(3),
     r.rssMb.peak.toFixed(0),
@@ -92,12 +93,13 @@ export function formatTables(results: ScenarioResult[], computed: Ratio[]): stri
       'statements/req',
       'idempotency statements/req',
       'redis commands/req',
+      'dynamodb calls/req',
       'app CPU ms/req',
       'DB CPU ms/req',
       'peak RSS MB',
       'responses',
     ],
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     rows,
   );
   const ratioRows = computed.map((r) => [

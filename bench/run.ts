@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBenchDatabase } from './database.js';
 import { formatGoals, judgeGoals } from './goals.js';
+import { openBenchDynamodb } from './dynamodb.js';
 import { describeMachine } from './machine.js';
 import { parseOptions } from './options.js';
 import { openPeerLibrary, PEER_PACKAGE } from './peer.js';
@@ -10,7 +11,7 @@ import { MYSQL_LABEL, openBenchMariadb } from './mariadb.js';
 import { openBenchRedis, REDIS_LABEL } from './redis.js';
 import { formatHeader, formatTables, formatWaitLatency, ratios, writeJson } from './report.js';
 import { ScenarioRun } from './scenario-runner.js';
-import { usesMariadb, usesPeer, usesRedis } from './scenarios.js';
+import { usesDynamodb, usesMariadb, usesPeer, usesRedis } from './scenarios.js';
 import type { AppMode } from './protocol.js';
 import { measureWaitLatency, WAIT_DUPLICATES, type WaitLatencyResult } from './wait-latency.js';
 
@@ -55,15 +56,31 @@ async function main(): Promise<void> {
     }
     throw error;
   });
-  const scenarios = options.scenarios.filter((s) => peerFor.scenarios.includes(s));
-  const waits = options.waits.filter((w) => peerFor.scenarios.includes(w));
+  const dynamodbFor = await openServerFor(peerFor.scenarios, usesDynamodb, {
+    name: 'dynalite',
+    open: openBenchDynamodb,
+    hint: 'Run npm install',
+  }).catch(async (error: unknown) => {
+    try {
+      await redisFor.server?.close();
+    } finally {
+      await mariadbFor.server?.close();
+    }
+    throw error;
+  });
+  const scenarios = options.scenarios.filter((s) => dynamodbFor.scenarios.includes(s));
+  const waits = options.waits.filter((w) => dynamodbFor.scenarios.includes(w));
   const peer = peerFor.server;
-  const [redis, mariadb] = [redisFor.server, mariadbFor.server];
+  const [redis, mariadb, dynamodb] = [redisFor.server, mariadbFor.server, dynamodbFor.server];
   const closeStores = async () => {
     try {
       await redis?.close();
     } finally {
-      await mariadb?.close();
+      try {
+        await mariadb?.close();
+      } finally {
+        await dynamodb?.close();
+      }
     }
   };
   progress('Starting PostgreSQL...');
@@ -80,6 +97,7 @@ async function main(): Promise<void> {
       `PostgreSQL ${database.serverVersion} (${database.origin}); ` +
         (redis ? `Redis ${redis.serverVersion} (${REDIS_LABEL}); ` : '') +
         (mariadb ? `MariaDB ${mariadb.serverVersion} (${MYSQL_LABEL}); ` : '') +
+        (dynamodb ? `${dynamodb.serverVersion} (${dynamodb.endpoint}); ` : '') +
         `${options.connections} connections, pool ${options.pool}` +
         (scenarios.length > 0 ? `; ${options.rounds} rounds of ${window.toFixed(1)} s per scenario, ${options.warmup} s warm-up each` : '') +
         (waits.length > 0 ? `; ${options.waitRounds} wait rounds of ${WAIT_DUPLICATES} duplicates per wait measurement` : ''),
@@ -87,7 +105,7 @@ async function main(): Promise<void> {
     // The apps boot together (nothing is measured yet): the run spends less time waiting for them.
     const load = { connections: options.connections, pool: options.pool };
     const started = await Promise.allSettled(
-      scenarios.map((scenario) => ScenarioRun.start(scenario, database, load, { redis, mariadb })),
+      scenarios.map((scenario) => ScenarioRun.start(scenario, database, load, { redis, mariadb, dynamodb })),
     );
     for (const result of started) if (result.status === 'fulfilled') runs.push(result.value);
     const failed = started.find((result) => result.status === 'rejected');
@@ -114,7 +132,7 @@ async function main(): Promise<void> {
     for (const run of runs) await run.stop();
     const waitResults: WaitLatencyResult[] = [];
     for (const measurement of waits) {
-      const result = await measureWaitLatency(measurement, database, options.pool, { redis, mariadb }, options.waitRounds);
+      const result = await measureWaitLatency(measurement, database, options.pool, { redis, mariadb, dynamodb }, options.waitRounds);
       waitResults.push(result);
       const { p50, p99 } = result.afterOriginalMs;
       progress(`  ${measurement.name}: duplicates answered ${p50.toFixed(2)} ms (p50), ${p99.toFixed(2)} ms (p99) after the original`);
@@ -133,6 +151,7 @@ async function main(): Promise<void> {
       postgresDurability: database.durability,
       redis: redis ? REDIS_LABEL : (redisFor.skipped ?? 'not used'),
       mariadb: mariadb ? MYSQL_LABEL : (mariadbFor.skipped ?? 'not used'),
+      dynamodb: dynamodb ? dynamodb.serverVersion : (dynamodbFor.skipped ?? 'not used'),
       peer: peer ? `${PEER_PACKAGE} ${peer.version}` : (peerFor.skipped ?? 'not used'),
       waitRounds: options.waitRounds,
       waitDuplicates: WAIT_DUPLICATES,

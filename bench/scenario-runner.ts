@@ -3,10 +3,11 @@ import { AppProcess } from './app-process.js';
 import { withApplicationName, type BenchDatabase } from './database.js';
 import { runLoad } from './load.js';
 import { scenarioResult, type ScenarioResult, type Window } from './metrics.js';
+import type { BenchDynamodb } from './dynamodb.js';
 import type { BenchMariadb } from './mariadb.js';
 import { APP_ENV, type AppMode } from './protocol.js';
 import type { BenchRedis } from './redis.js';
-import { usesMariadb, usesRedis, type Scenario } from './scenarios.js';
+import { usesDynamodb, usesMariadb, usesRedis, type Scenario } from './scenarios.js';
 import { cpuDelta, mergeCpu } from './server-cpu.js';
 
 /** The `application_name` of the connections of the app of a scenario (or wait measurement). */
@@ -25,6 +26,7 @@ export interface LoadSettings {
 export interface StoreServers {
   redis?: BenchRedis;
   mariadb?: BenchMariadb;
+  dynamodb?: BenchDynamodb;
 }
 
 /**
@@ -129,7 +131,7 @@ export class ScenarioRun {
 /** The store of a `redis-*`, `peer-redis-*`, `wait-redis` or `mariadb-*` app, made for it; `undefined` for the others. */
 export async function ownStoreOf(
   scenario: { name: string; mode: AppMode },
-  { redis, mariadb }: StoreServers,
+  { redis, mariadb, dynamodb }: StoreServers,
 ): Promise<OwnStore | undefined> {
   if (usesRedis(scenario)) {
     if (!redis) throw new Error(`the ${scenario.name} scenario needs Redis`);
@@ -140,6 +142,15 @@ export async function ownStoreOf(
     if (!mariadb) throw new Error(`the ${scenario.name} scenario needs MariaDB`);
     const url = await mariadb.createDatabase();
     return { env: { [APP_ENV.mysqlUrl]: url }, clear: () => mariadb.clear(url), serverCpuMs: () => mariadb.serverCpuMs(url) };
+  }
+  if (usesDynamodb(scenario)) {
+    if (!dynamodb) throw new Error(`the ${scenario.name} scenario needs dynalite`);
+    const table = await dynamodb.createTable(scenario.name);
+    return {
+      env: { [APP_ENV.dynamodbEndpoint]: dynamodb.endpoint, [APP_ENV.dynamodbTable]: table },
+      clear: () => dynamodb.clear(table),
+      serverCpuMs: () => dynamodb.serverCpuMs(),
+    };
   }
   return undefined;
 }

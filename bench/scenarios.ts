@@ -35,6 +35,9 @@ export const usesRedis = (measured: Measured): boolean => usesRedisStore(measure
 /** Whether the app of `measured` needs MariaDB (the `mariadb-*` rows). */
 export const usesMariadb = (measured: Measured): boolean => measured.mode === 'library-mariadb';
 
+/** Whether the app of `measured` needs the run's dynalite (the `dynamodb-*` rows). */
+export const usesDynamodb = (measured: Measured): boolean => measured.mode === 'library-dynamodb';
+
 /** Whether the app of `measured` runs the peer library `@node-idempotency/nestjs` (the `peer-*` rows). */
 export const usesPeer = (measured: Measured): boolean => measured.mode.startsWith('peer-');
 
@@ -69,6 +72,7 @@ export const SCENARIOS: Scenario[] = [
   ),
   ...firstAndReplay('redis', 'library-redis', '@Idempotent() on RedisIdempotencyStore'),
   ...firstAndReplay('mariadb', 'library-mariadb', '@Idempotent() on TypeOrmIdempotencyStore on MariaDB'),
+  ...firstAndReplay('dynamodb', 'library-dynamodb', '@Idempotent() on DynamoDbIdempotencyStore on dynalite (a replay: PutItem + GetItem)'),
   ...firstAndReplay('memory', 'library-memory', '@Idempotent() on InMemoryIdempotencyStore'),
   ...firstAndReplay('peer-memory', 'peer-memory', '@node-idempotency/nestjs on its in-memory storage'),
   ...firstAndReplay('peer-redis', 'peer-redis', '@node-idempotency/nestjs on its Redis storage'),

@@ -3,6 +3,7 @@ import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { transactionManagerOf } from './decorators/transaction-manager.decorator.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { IdempotencyConfigurationError } from './errors/idempotency-configuration.error.js';
+import { DEFAULT_IDEMPOTENT_OPTIONS } from './idempotency.constants.js';
 import { IdempotencyStoreConnectionError } from './errors/idempotency-store-connection.error.js';
 import {
   graphqlResolverType,
@@ -80,7 +81,11 @@ export class IdempotencyExplorer implements OnModuleInit {
   /** Checks every decorated method; returns what the routes use of the store. */
   private checkDecoratedMethods(): StoreUses {
     // execute() takes the module's defaults: they count as uses too.
-    const uses: StoreUses = { transactions: !!this.options.atomic, waiting: !!this.options.wait && !this.options.atomic };
+    const uses: StoreUses = {
+      transactions: !!this.options.atomic,
+      waiting: !!this.options.wait && !this.options.atomic,
+      maxResponseBytes: this.options.maxResponseBytes ?? DEFAULT_IDEMPOTENT_OPTIONS.maxResponseBytes,
+    };
     const routes = new IdempotentRoutes(this.reflector, this.options);
     const controllers = new Set(this.discovery.getControllers().map(({ metatype }) => metatype));
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
@@ -93,6 +98,7 @@ export class IdempotencyExplorer implements OnModuleInit {
           const options = this.checkRoute(routes, type, handler);
           uses.transactions ||= !!options?.atomic;
           uses.waiting ||= !!options?.wait && !options.atomic; // atomic duplicates wait in the database
+          if (options) uses.maxResponseBytes = Math.max(uses.maxResponseBytes!, options.maxResponseBytes);
         } else if (kind === 'graphql' || kind === 'message' || kind === 'event') {
           const route = routes.get(type, handler); // validates its options
           if (route) checkHandler(route, handler, `${type.name}.${name}`);

@@ -2,9 +2,11 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import pg from 'pg';
 import { IdempotencyModule, MysqlIdempotencyRecord, type InMemoryIdempotencyStore } from '../../lib/index.js';
+import { MAX_DYNAMODB_RESPONSE_BYTES } from '../../lib/stores/dynamodb/index.js';
 import { isWaitMode, type AppMode } from '../protocol.js';
 import { AtomicOrdersController } from './atomic.controller.js';
 import { BaselineOrdersController } from './baseline.controller.js';
+import { DynamoDbConnection } from './dynamodb-connection.js';
 import { HandRolledOrdersController } from './hand-rolled.controller.js';
 import { HandRolledStore } from './hand-rolled.store.js';
 import { LibraryOrdersController } from './library.controller.js';
@@ -20,6 +22,7 @@ const CONTROLLERS: Record<AppMode, Type | undefined> = {
   'hand-rolled': HandRolledOrdersController,
   library: LibraryOrdersController,
   'library-redis': LibraryOrdersController,
+  'library-dynamodb': LibraryOrdersController,
   'library-mariadb': LibraryOrdersController,
   'library-memory': LibraryOrdersController,
   'library-atomic': AtomicOrdersController,
@@ -36,6 +39,8 @@ const MARIADB_DATA_SOURCE = 'idempotency';
 export interface BenchStores {
   /** `library-redis`, `library-wait-redis`: the app's Redis client and the store on it. */
   redis?: RedisConnection;
+  /** `library-dynamodb`: the app's DynamoDB client and the store on it. */
+  dynamodb?: DynamoDbConnection;
   /** `library-mariadb`: the MariaDB database of the store. */
   mysqlUrl?: string;
   /** `library-memory`: the store. */
@@ -56,8 +61,9 @@ export interface BenchStores {
  */
 @Module({})
 export class BenchAppModule {
-  static forRoot(mode: AppMode, url: string, poolSize: number, { redis, mysqlUrl, memory, peer }: BenchStores = {}): DynamicModule {
+  static forRoot(mode: AppMode, url: string, poolSize: number, { redis, mysqlUrl, memory, peer, dynamodb }: BenchStores = {}): DynamicModule {
     if ((mode === 'library-redis' || mode === 'library-wait-redis') && !redis) throw new Error(`the ${mode} app needs a Redis connection`);
+    if (mode === 'library-dynamodb' && !dynamodb) throw new Error('the library-dynamodb app needs a DynamoDB connection');
     if (mode === 'library-mariadb' && !mysqlUrl) throw new Error('the library-mariadb app needs a MariaDB database');
     if (mode === 'library-memory' && !memory) throw new Error('the library-memory app needs its in-memory store');
     const controller = mode.startsWith('peer-') ? peer?.controller : CONTROLLERS[mode];
@@ -76,6 +82,7 @@ export class BenchAppModule {
             ]
           : []),
         ...(mode === 'library-memory' ? [IdempotencyModule.forRoot({ store: memory! })] : []),
+        ...(dynamodb ? [IdempotencyModule.forRoot({ store: dynamodb.store, maxResponseBytes: MAX_DYNAMODB_RESPONSE_BYTES })] : []),
         ...(peer ? [peer.module] : []),
       ],
       controllers: [controller],
@@ -84,6 +91,7 @@ export class BenchAppModule {
         ...(mode === 'hand-rolled' ? [HandRolledStore] : []),
         ...(isWaitMode(mode) ? [WaitRounds] : []),
         ...(redis ? [{ provide: RedisConnection, useValue: redis }] : []),
+        ...(dynamodb ? [{ provide: DynamoDbConnection, useValue: dynamodb }] : []),
       ],
     };
   }

@@ -7,6 +7,7 @@ import { InMemoryIdempotencyStore } from '../../lib/index.js';
 import { APP_ENV, isWaitMode, type AppMode, type AppStats, type Command, type Reply } from '../protocol.js';
 import { BenchAppModule } from './app.module.js';
 import { CpuProfiler } from './cpu-profiler.js';
+import { DynamoDbConnection } from './dynamodb-connection.js';
 import { InProcessStore } from './in-process-store.js';
 import { MemorySampler } from './memory-sampler.js';
 import { INSERT_ORDER_SQL } from './orders.repository.js';
@@ -29,6 +30,10 @@ async function main(): Promise<void> {
       ? new RedisConnection(process.env[APP_ENV.redisUrl]!, process.env[APP_ENV.redisPrefix]!)
       : undefined;
   const mysqlUrl = mode === 'library-mariadb' ? process.env[APP_ENV.mysqlUrl] : undefined;
+  const dynamodb =
+    mode === 'library-dynamodb'
+      ? new DynamoDbConnection(process.env[APP_ENV.dynamodbEndpoint]!, process.env[APP_ENV.dynamodbTable]!)
+      : undefined;
   // Loaded in this mode only: the other apps never load mysql2.
   if (mysqlUrl) (await import('./mysql-statement-counter.js')).countMysqlStatements(statements);
   // The store's defaults, as a user gets them; emptied before each window (`reset`).
@@ -41,7 +46,7 @@ async function main(): Promise<void> {
       )
     : undefined;
   const inProcess = memoryStore ?? peer?.memory;
-  const stores = { redis, mysqlUrl, memory: memoryStore?.store, peer };
+  const stores = { redis, mysqlUrl, memory: memoryStore?.store, peer, dynamodb };
   const module = BenchAppModule.forRoot(mode, process.env[APP_ENV.databaseUrl]!, Number(process.env[APP_ENV.poolSize]), stores);
   const app = await NestFactory.create(module, new ExpressAdapter(), { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
@@ -55,6 +60,7 @@ async function main(): Promise<void> {
     statements: statements.total,
     handlerStatements: statements.handler,
     redisCommands: redis?.commands.total ?? peer?.commands.total ?? 0,
+    dynamodbCalls: dynamodb?.calls.total ?? 0,
     requests,
     cpuMicros: cpuMicros(),
     rss: process.memoryUsage.rss(),

@@ -13,11 +13,12 @@ import { WorkerModule, type WorkerStoreOptions } from './worker.module.js';
 process.on('disconnect', () => process.exit(0));
 
 const { DATABASE_URL, LOCK_TIMEOUT_MS, SWEEP_INTERVAL_MS, POOL_MAX, POOL_CONNECTION_TIMEOUT_MS } = process.env;
-const { STORE = 'typeorm', REDIS_URL, REDIS_PREFIX, MYSQL_URL } = process.env;
+const { STORE = 'typeorm', REDIS_URL, REDIS_PREFIX, MYSQL_URL, DYNAMODB_ENDPOINT, DYNAMODB_TABLE } = process.env;
 if (!DATABASE_URL || !LOCK_TIMEOUT_MS) throw new Error('DATABASE_URL and LOCK_TIMEOUT_MS must be set');
-if (!['typeorm', 'redis', 'mysql'].includes(STORE)) throw new Error(`STORE must be "typeorm", "redis" or "mysql", not "${STORE}"`);
+if (!['typeorm', 'redis', 'mysql', 'dynamodb'].includes(STORE)) throw new Error(`STORE must be "typeorm", "redis", "mysql" or "dynamodb", not "${STORE}"`);
 if (STORE === 'redis' && !REDIS_URL) throw new Error('STORE=redis needs REDIS_URL');
 if (STORE === 'mysql' && !MYSQL_URL) throw new Error('STORE=mysql needs MYSQL_URL');
+if (STORE === 'dynamodb' && !(DYNAMODB_ENDPOINT && DYNAMODB_TABLE)) throw new Error('STORE=dynamodb needs DYNAMODB_ENDPOINT and DYNAMODB_TABLE');
 
 const sweepInterval = SWEEP_INTERVAL_MS ? Number(SWEEP_INTERVAL_MS) : undefined;
 const pool = {
@@ -29,7 +30,9 @@ const store: WorkerStoreOptions | undefined =
     ? { type: 'redis', url: REDIS_URL!, prefix: REDIS_PREFIX }
     : STORE === 'mysql'
       ? { type: 'mysql', url: MYSQL_URL! }
-      : undefined;
+      : STORE === 'dynamodb'
+        ? { type: 'dynamodb', endpoint: DYNAMODB_ENDPOINT!, table: DYNAMODB_TABLE! }
+        : undefined;
 const module = WorkerModule.forRoot(DATABASE_URL, Number(LOCK_TIMEOUT_MS), sweepInterval, pool, store);
 const app = await NestFactory.create(module, new ExpressAdapter(), { logger: new IpcLogger(), abortOnError: false });
 await app.listen(0, '127.0.0.1');

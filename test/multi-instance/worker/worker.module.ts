@@ -11,6 +11,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { IdempotencyModule, IdempotencyRecord } from '../../../lib/index.js';
 import { AtomicEffectsController } from './atomic-effects.controller.js';
+import { dynamoDbStore, type DynamoDbStoreOptions } from './dynamodb-store.js';
 import { EffectsController } from './effects.controller.js';
 import { IpcGate } from './ipc.js';
 import { mysqlStore, type MysqlStoreOptions } from './mysql-store.js';
@@ -26,10 +27,13 @@ export interface PoolOptions {
 
 /**
  * Where an instance keeps its records when not in the default TypeORM store
- * on PostgreSQL: a `RedisIdempotencyStore`, or the TypeORM store on a
- * MySQL/MariaDB DataSource of its own.
+ * on PostgreSQL: a `RedisIdempotencyStore`, the TypeORM store on a
+ * MySQL/MariaDB DataSource of its own, or a `DynamoDbIdempotencyStore`.
  */
-export type WorkerStoreOptions = ({ type: 'redis' } & RedisStoreOptions) | ({ type: 'mysql' } & MysqlStoreOptions);
+export type WorkerStoreOptions =
+  | ({ type: 'redis' } & RedisStoreOptions)
+  | ({ type: 'mysql' } & MysqlStoreOptions)
+  | ({ type: 'dynamodb' } & DynamoDbStoreOptions);
 
 /** Stands in for authentication: `X-User: alice` makes `req.user = { id: 'alice' }`. */
 @Injectable()
@@ -44,7 +48,7 @@ class HeaderUserGuard implements CanActivate {
 
 /**
  * One app instance: the library on the shared PostgreSQL, as users deploy it;
- * or, with `store`, on Redis or MySQL/MariaDB (side effects stay in PostgreSQL).
+ * or, with `store`, on Redis, MySQL/MariaDB or DynamoDB (side effects stay in PostgreSQL).
  */
 @Module({})
 export class WorkerModule implements OnModuleInit {
@@ -70,17 +74,18 @@ export class WorkerModule implements OnModuleInit {
   ): DynamicModule {
     const redis = store?.type === 'redis' ? redisStore(store) : undefined;
     const mysql = store?.type === 'mysql' ? mysqlStore(store) : undefined;
+    const dynamodb = store?.type === 'dynamodb' ? dynamoDbStore(store) : undefined;
     return {
       module: WorkerModule,
       imports: [
         // The test creates the tables; instances never synchronize the schema.
         TypeOrmModule.forRoot({ type: 'postgres', url, entities: [IdempotencyRecord], synchronize: false, extra: pool }),
         ...(mysql?.imports ?? []),
-        IdempotencyModule.forRoot({ lockTimeout, sweepInterval, ...(redis && { store: redis.store }), ...mysql?.options }),
+        IdempotencyModule.forRoot({ lockTimeout, sweepInterval, ...(redis && { store: redis.store }), ...mysql?.options, ...dynamodb?.options }),
       ],
       // Atomic mode needs the PostgreSQL store's transactions: its route only on that store.
       controllers: [EffectsController, ...(store ? [] : [AtomicEffectsController])],
-      providers: [IpcGate, SweepLog, { provide: APP_GUARD, useClass: HeaderUserGuard }, ...(redis?.providers ?? [])],
+      providers: [IpcGate, SweepLog, { provide: APP_GUARD, useClass: HeaderUserGuard }, ...(redis?.providers ?? []), ...(dynamodb?.providers ?? [])],
     };
   }
 }
