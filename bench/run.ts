@@ -36,58 +36,35 @@ async function main(): Promise<void> {
     open: openBenchRedis,
     hint: 'Set REDIS_URL or start redis-server',
   });
+  const opened: Array<{ close(): Promise<void> } | undefined> = [redisFor.server];
+  const closeStores = () => closeAll(opened);
+  const closingOnFailure = async (error: unknown): Promise<never> => {
+    await closeStores();
+    throw error;
+  };
   const mariadbFor = await openServerFor(redisFor.scenarios, usesMariadb, {
     name: 'MariaDB',
     open: openBenchMariadb,
     hint: 'Set MYSQL_URL or start mariadb',
-  }).catch(async (error: unknown) => {
-    await redisFor.server?.close();
-    throw error;
-  });
+  }).catch(closingOnFailure);
+  opened.push(mariadbFor.server);
   const peerFor = await openServerFor(mariadbFor.scenarios, usesPeer, {
     name: PEER_PACKAGE,
     open: openPeerLibrary,
     hint: 'Run npm install',
-  }).catch(async (error: unknown) => {
-    try {
-      await redisFor.server?.close();
-    } finally {
-      await mariadbFor.server?.close();
-    }
-    throw error;
-  });
+  }).catch(closingOnFailure);
   const dynamodbFor = await openServerFor(peerFor.scenarios, usesDynamodb, {
     name: 'dynalite',
     open: openBenchDynamodb,
     hint: 'Run npm install',
-  }).catch(async (error: unknown) => {
-    try {
-      await redisFor.server?.close();
-    } finally {
-      await mariadbFor.server?.close();
-    }
-    throw error;
-  });
+  }).catch(closingOnFailure);
+  opened.push(dynamodbFor.server);
   const scenarios = options.scenarios.filter((s) => dynamodbFor.scenarios.includes(s));
   const waits = options.waits.filter((w) => dynamodbFor.scenarios.includes(w));
   const peer = peerFor.server;
   const [redis, mariadb, dynamodb] = [redisFor.server, mariadbFor.server, dynamodbFor.server];
-  const closeStores = async () => {
-    try {
-      await redis?.close();
-    } finally {
-      try {
-        await mariadb?.close();
-      } finally {
-        await dynamodb?.close();
-      }
-    }
-  };
   progress('Starting PostgreSQL...');
-  const database = await openBenchDatabase({ durable: options.durable }).catch(async (error: unknown) => {
-    await closeStores();
-    throw error;
-  });
+  const database = await openBenchDatabase({ durable: options.durable }).catch(closingOnFailure);
   const runs: ScenarioRun[] = [];
   try {
     const machine = describeMachine(database.serverVersion, redis?.serverVersion, mariadb?.serverVersion, peer?.version);
@@ -215,6 +192,13 @@ async function openServerFor<S extends { name: string; mode: AppMode }, T>(
     if (scenarios.length === 0) throw new Error(`Nothing to run: every selected scenario needs ${server.name}.`, { cause: error });
     return { scenarios, skipped: `skipped: ${reason}` };
   }
+}
+
+/** Closes every open server, each even when another's close fails; rethrows the first failure. */
+async function closeAll(servers: Array<{ close(): Promise<void> } | undefined>): Promise<void> {
+  const results = await Promise.allSettled(servers.map((server) => server?.close()));
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 main().catch((error: unknown) => {

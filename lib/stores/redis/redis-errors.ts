@@ -1,7 +1,8 @@
 import { IdempotencyStoreConnectionError } from '../../errors/idempotency-store-connection.error.js';
+import { SOCKET_ERROR_CODES } from '../../errors/socket-errors.js';
 
 /** Socket errors of a connection that could not be made or was lost. */
-const SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const SOCKET = new Set(SOCKET_ERROR_CODES);
 
 /** ioredis errors of a client that has no usable connection (or Cluster). */
 const CLIENT_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);

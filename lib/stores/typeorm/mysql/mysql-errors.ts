@@ -1,4 +1,5 @@
 import { IdempotencyStoreConnectionError } from '../../../errors/idempotency-store-connection.error.js';
+import { SOCKET_ERROR_CODES } from '../../../errors/socket-errors.js';
 
 /** Server errors of a statement that lost a race and succeeds when run again: deadlock (1213), lock wait timeout (1205). */
 const RETRYABLE = new Set([1213, 1205]);
@@ -13,7 +14,7 @@ const UNAVAILABLE = new Set([1040, 1203, 1053, 1152, 1927, 3169, 1158, 1159, 116
 
 /** Error codes of a connection that could not be made or was lost (sockets, and mysql2's protocol codes). */
 const CONNECTION_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  ...SOCKET_ERROR_CODES,
   'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
   'PROTOCOL_ENQUEUE_AFTER_QUIT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN',
 ]);

@@ -1,4 +1,5 @@
 import { IdempotencyStoreConnectionError } from '../../../errors/idempotency-store-connection.error.js';
+import { SOCKET_ERROR_CODES } from '../../../errors/socket-errors.js';
 
 /** SQLSTATEs of a statement that lost a race and succeeds when run again. */
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
@@ -7,7 +8,7 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadloc
 const UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']); // shutdowns, cannot connect now, too many connections
 
 /** Socket errors of a connection that could not be made or was lost. */
-const SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const SOCKET = new Set(SOCKET_ERROR_CODES);
 
 /** What pg says when a connection broke, timed out in the pool, or was never there. */
 const CONNECTION_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end/i;
