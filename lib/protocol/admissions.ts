@@ -106,8 +106,10 @@ export class Admissions {
   /**
    * Wait mode: claims again each time the store announces that the record in
    * flight was completed or released, until it replays or runs, or `wait` ms
-   * have passed. The watch opens before the first claim, so an announcement
-   * between a claim and the wait is not missed.
+   * have passed. The watch opens before the claim of each round (the first
+   * claim, which met the record in flight, came before it: the round after
+   * the watch opens claims again), so an announcement between a claim and
+   * the wait is not missed.
    */
   private async awaitOutcome(request: IdempotencyRequest, terms: AdmissionTerms, first: InFlight): Promise<Admission> {
     const deadline = Date.now() + terms.wait;
