@@ -21,7 +21,7 @@ const INSTALL_FLAGS = process.env.COMPAT_PREFER_OFFLINE === '1' ? ['--prefer-off
 /** npm's words when it installs over a peer range (a user would see them, or need --legacy-peer-deps). */
 const PEER_WARNING = /ERESOLVE|peer dep/i;
 
-/** What each app reports as installed, to show which versions the ranges picked. */
+/** What each app reports as installed, to show which versions the ranges picked (and its store's `shownVersions`). */
 const SHOWN_VERSIONS = ['@nestjs/core', 'typeorm', 'typescript'];
 
 /** Warnings in an app's output that mean a check failed although the status was right. */
@@ -50,7 +50,8 @@ async function checkApp(app, report, { dir, tarball, backends, cpu }) {
     report.fail('npm install', `exit ${install.code}`, install.output);
     return report.skip('compile, boot and probe', 'not installed');
   }
-  report.pass('npm install', `${seconds(install.ms)}; ${await installedVersions(dir)}`);
+  const shown = [...SHOWN_VERSIONS, ...STORES[app.store].shownVersions];
+  report.pass('npm install', `${seconds(install.ms)}; ${await installedVersions(dir, shown)}`);
   const peerWarnings = install.output.split('\n').filter((line) => PEER_WARNING.test(line));
   if (peerWarnings.length === 0) report.pass('no peer dependency warning from npm');
   else report.fail('no peer dependency warning from npm', `${peerWarnings.length} lines`, peerWarnings.join('\n'));
@@ -130,10 +131,10 @@ function indent(text) {
   return text.trimEnd().split('\n').slice(-40).map((line) => `      ${line}`).join('\n');
 }
 
-/** `name version` of each of SHOWN_VERSIONS as installed in the app. */
-async function installedVersions(dir) {
+/** `name version` of each of `names` as installed in the app. */
+async function installedVersions(dir, names) {
   const versions = [];
-  for (const name of SHOWN_VERSIONS) {
+  for (const name of names) {
     const manifest = await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8').catch(() => undefined);
     versions.push(`${name} ${manifest === undefined ? 'missing' : JSON.parse(manifest).version}`);
   }

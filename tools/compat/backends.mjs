@@ -2,6 +2,7 @@
 // the apps (each app gets a private part of it, see stores.mjs).
 /* global process */
 // Node 22 loads these TypeScript files as they are (type stripping): run.mjs makes sure it runs on 22.
+import { startDynaliteProcess } from '../dynalite-server.ts';
 import { startPostgres } from '../postgres-server.ts';
 import { createScratchDatabase } from '../scratch-database.ts';
 
@@ -21,7 +22,32 @@ async function startPostgresBackend() {
   };
 }
 
-const STARTERS = { postgres: startPostgresBackend };
+/**
+ * dynalite (the DynamoDB API on LevelDB in memory, from the checkout's
+ * node_modules) in a process of its own on a free port, as the tests start it;
+ * `endpoint` is its URL. Killed when the suite exits without stopping it.
+ */
+async function startDynaliteBackend() {
+  const server = await startDynaliteProcess();
+  const killOnExit = () => {
+    try {
+      process.kill(server.pid, 'SIGKILL');
+    } catch {
+      // already gone (a Ctrl-C reaches it too)
+    }
+  };
+  process.on('exit', killOnExit);
+  return {
+    description: `a throwaway dynalite ${server.version} at ${server.endpoint}`,
+    endpoint: server.endpoint,
+    stop: async () => {
+      await server.stop();
+      process.off('exit', killOnExit);
+    },
+  };
+}
+
+const STARTERS = { postgres: startPostgresBackend, dynalite: startDynaliteBackend };
 
 /** Starts each backend named in `names` once; resolves `{ backends: {name: backend}, stopAll() }`. */
 export async function startBackends(names) {

@@ -26,6 +26,10 @@ export function childEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
+/** Commands still running, killed when the suite exits early (Ctrl-C, SIGTERM, a crash). */
+const running = new Set();
+process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
 /**
  * Runs `command args` in `cwd` and resolves (never rejects) with its exit code,
  * its output (stdout and stderr interleaved) and how long it took. The output is
@@ -35,12 +39,14 @@ export function run(command, args, { cwd, env = childEnv(), logFile, timeoutMs =
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
     const chunks = [];
     const keep = (chunk) => chunks.push(chunk);
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const finish = (code, error) => {
+      running.delete(child);
       clearTimeout(timer);
       let output = Buffer.concat(chunks).toString('utf8');
       if (error) output += `\n${error.message}`;

@@ -12,11 +12,11 @@ export const NEST_MAJORS = {
     dependencies: {
       '@nestjs/common': '^12.0.0',
       '@nestjs/core': '^12.0.0',
-      '@nestjs/typeorm': '^12.0.0',
-      typeorm: '^1.0.0',
       'reflect-metadata': '^0.2.2',
       rxjs: '^7.8.1',
     },
+    // What the TypeORM store's apps add (stores.mjs); the other apps get these peers from npm.
+    typeorm: { '@nestjs/typeorm': '^12.0.0', typeorm: '^1.0.0' },
     adapters: { express: { '@nestjs/platform-express': '^12.0.0' }, fastify: { '@nestjs/platform-fastify': '^12.0.0' } },
     devDependencies: { typescript: '~6.0.3', '@types/node': '^22.0.0' },
     // Extra `module` settings the app is type-checked under (none: nodenext is its own).
@@ -27,11 +27,10 @@ export const NEST_MAJORS = {
     dependencies: {
       '@nestjs/common': '^11.0.0',
       '@nestjs/core': '^11.0.0',
-      '@nestjs/typeorm': '^11.0.0',
-      typeorm: '^0.3.28',
       'reflect-metadata': '^0.2.2',
       rxjs: '^7.8.1',
     },
+    typeorm: { '@nestjs/typeorm': '^11.0.0', typeorm: '^0.3.28' },
     adapters: { express: { '@nestjs/platform-express': '^11.0.0' }, fastify: { '@nestjs/platform-fastify': '^11.0.0' } },
     devDependencies: { typescript: '^5.8.0', '@types/node': '^22.0.0' },
     // A CommonJS app that moves to Node's module settings must still compile against the package.
@@ -45,6 +44,7 @@ export const APPS = [
   app(12, 'fastify'),
   app(11, 'express'),
   app(11, 'fastify'),
+  app(12, 'express', 'dynamodb'),
 ];
 
 /** One app of the matrix: `nest<major>-<module system>-<adapter>[-<store>]`. */

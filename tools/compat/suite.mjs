@@ -4,7 +4,7 @@
 /* global process, console */
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testApp } from './app-checks.mjs';
@@ -33,6 +33,8 @@ export async function main(filters) {
     if (!(keepOnFailure && totals.failed > 0)) rmSync(work, { recursive: true, force: true });
   };
   process.on('exit', removeWork); // also after Ctrl-C
+  // Ctrl-C, SIGTERM, SIGHUP: exit, so that the 'exit' hooks stop the apps and the backends and remove `work`.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(128 + constants.signals[signal]));
   console.log(`compat: ${apps.length} apps on Node ${process.version}, in ${work}`);
 
   const backends = startBackends(apps.map((app) => STORES[app.store].backend));
