@@ -72,7 +72,7 @@ export class IdempotencyService {
     events: IdempotencyEvents,
   ) {
     this.admissions = new Admissions(store, this.logger, events);
-    this.operator = new RecordOperator(store);
+    this.operator = new RecordOperator(store, events);
   }
 
   /**

@@ -18,6 +18,7 @@ const OUTCOMES: Record<IdempotencyEventType, (event: IdempotencyEvent) => string
   released: () => 'a retry runs again',
   abandoned: () => 'outcome in doubt, left to its lease',
   'completion-failed': (event) => (event.error === undefined ? 'the lease was lost' : errorText(event.error)),
+  forgotten: () => 'forgotten by an operator; a retry runs again',
   'store-error': (event) => `${errorText(event.error)}${event.failedOpen ? '; running unprotected (failOpen)' : ''}`,
 };
 

@@ -22,6 +22,8 @@ import type { IdempotencyRecordId } from '../interfaces/idempotency-store.interf
  *   to another request (no `error`), or the store failed (`error`).
  * - `store-error`: a claim or a release failed in the store: answered 503
  *   (unreachable), run unprotected (`failedOpen`), or 500 (another error).
+ * - `forgotten`: an operator deleted the record with
+ *   `IdempotencyService.forget()`; its next request runs again.
  */
 export type IdempotencyEventType =
   | 'claimed'
@@ -34,7 +36,8 @@ export type IdempotencyEventType =
   | 'released'
   | 'abandoned'
   | 'completion-failed'
-  | 'store-error';
+  | 'store-error'
+  | 'forgotten';
 
 /** Where the request came from: an HTTP route, a GraphQL mutation, a message handler, or `IdempotencyService.execute()`. */
 export type IdempotencyTransport = 'http' | 'graphql' | 'rpc' | 'service';
@@ -55,7 +58,7 @@ export interface IdempotencyEvent extends IdempotencyRecordId {
    * too) for the decisions of admission (`claimed` to `not-stored`, and a
    * `store-error` of a claim), the completion (or commit) for `completed`
    * and `completion-failed`, the release for `released` (and its
-   * `store-error`); 0 for `abandoned`. Measured only when someone listens.
+   * `store-error`), the read and the fenced delete for `forgotten`; 0 for `abandoned`. Measured only when someone listens.
    */
   storeLatencyMs: number;
   /** `replayed` and `completed`: the stored status (200 for `execute()`). */

@@ -16,6 +16,7 @@ describe('the debug line of each event', () => {
     [{ type: 'completed', status: 201 }, 'completed POST /orders [user-42] key "k-1": stored 201 (store 1.2 ms)'],
     [{ type: 'released' }, 'released POST /orders [user-42] key "k-1": a retry runs again (store 1.2 ms)'],
     [{ type: 'abandoned', storeLatencyMs: 0 }, 'abandoned POST /orders [user-42] key "k-1": outcome in doubt, left to its lease'],
+    [{ type: 'forgotten' }, 'forgotten POST /orders [user-42] key "k-1": forgotten by an operator; a retry runs again (store 1.2 ms)'],
     [{ type: 'completion-failed' }, 'completion-failed POST /orders [user-42] key "k-1": the lease was lost (store 1.2 ms)'],
     [
       { type: 'completion-failed', error: new Error('Connection terminated') },

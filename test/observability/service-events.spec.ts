@@ -107,6 +107,22 @@ describe('events of every decision of IdempotencyService.execute() (PostgreSQL s
     expect(recorder.of(key)).toEqual([expectedEvent('claimed', service('default', key)), expectedEvent('released', service('default', key))]);
   });
 
+  it('an operator forgets a key: forgotten, then the retry runs (claimed, completed); nothing to forget: no event', async () => {
+    const key = newKey();
+    const record = service('refunds', key, 'tenant-3');
+    await idempotency.execute(key, () => 'refunded', { scope: 'refunds', principal: 'tenant-3' });
+    expect(await idempotency.forget(key, { scope: 'refunds', principal: 'tenant-3' })).toBe(true);
+    await idempotency.execute(key, () => 'refunded again', { scope: 'refunds', principal: 'tenant-3' });
+    expect(await idempotency.forget(key, { scope: 'refunds', principal: 'another-tenant' })).toBe(false);
+    expect(recorder.of(key)).toEqual([
+      expectedEvent('claimed', record),
+      expectedEvent('completed', record, { status: 200 }),
+      expectedEvent('forgotten', record),
+      expectedEvent('claimed', record),
+      expectedEvent('completed', record, { status: 200 }),
+    ]);
+  });
+
   it('a lapsed lease: taken over by the next call; the stalled first cannot complete', async () => {
     const key = newKey();
     const stalled = deferred();
