@@ -2,10 +2,8 @@ import type { Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { IdempotencyConfigurationError } from '../errors/idempotency-configuration.error.js';
-import { IdempotencyStoreConnectionError } from '../errors/idempotency-store-connection.error.js';
 import { IdempotencyKeyInFlightException } from '../exceptions/idempotency-key-in-flight.exception.js';
 import { IdempotencyKeyReusedException } from '../exceptions/idempotency-key-reused.exception.js';
-import { IdempotencyStoreUnavailableException } from '../exceptions/idempotency-store-unavailable.exception.js';
 import { IdempotentResponseNotStoredException } from '../exceptions/idempotent-response-not-stored.exception.js';
 import { CLAIM_ATTEMPTS, MAX_FINGERPRINT_LENGTH } from '../idempotency.internal-constants.js';
 import type {
@@ -22,6 +20,7 @@ import { decisionEvent, type IdempotencyEvents } from '../observability/idempote
 import { AtomicLease } from './atomic-lease.js';
 import { IdempotencyLease, type Lease, type LeaseTerms } from './idempotency-lease.js';
 import { assertStorableIdentity } from './record-identity.js';
+import { StoreFailures, UNREACHABLE } from './store-failures.js';
 
 /** A request to run something at most once per (scope, principal, key). */
 export interface IdempotencyRequest extends IdempotencyRecordId {
@@ -57,25 +56,28 @@ export interface AdmissionTerms extends LeaseTerms {
   atomic: boolean;
 }
 
-const STORE_RETRY_AFTER_SECONDS = 5;
 /** Most requests finish within a second; the lease (up to `lockTimeout`) only bounds a crashed one. */
 const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
 
 /**
  * How a request is admitted to run, or answered from the record in its way:
  * the claim (plain, or inside a transaction in atomic mode), waiting for an
- * original in flight (wait mode), and what an unreachable store means. The
- * one implementation behind `IdempotencyService.admit()` and so behind the
+ * original in flight (wait mode). A failed store call is translated by
+ * `StoreFailures` (store-failures.ts). The one implementation behind `IdempotencyService.admit()` and so behind the
  * HTTP interceptor and `execute()`. Each decision it makes (claimed, lease
  * taken over, replayed, conflict, mismatch, not stored, store error) is
  * told to `events`, as its leases tell theirs.
  */
 export class Admissions {
+  private readonly failures: StoreFailures;
+
   constructor(
     private readonly store: IdempotencyStore,
     private readonly logger: Logger,
     private readonly events: IdempotencyEvents,
-  ) {}
+  ) {
+    this.failures = new StoreFailures(logger, events);
+  }
 
   /**
    * Claims the record of `request`, or answers from the record in its way.
@@ -84,7 +86,7 @@ export class Admissions {
    *   abandoned, or `replay` with the stored outcome.
    * @throws the same exceptions as `IdempotencyService.execute()`, and
    *   IdempotentResponseNotStoredException for an outcome that was not stored.
-   *   A store error other than {@link IdempotencyStoreConnectionError} passes through.
+   *   A store error other than `IdempotencyStoreConnectionError` passes through (see `StoreFailures`).
    */
   async admit(request: IdempotencyRequest, terms: AdmissionTerms, join?: EntityManager): Promise<Admission> {
     assertStorableIdentity(request);
@@ -138,7 +140,7 @@ export class Admissions {
     const token = randomUUID();
     const claimedAt = Date.now();
     const started = this.events.now();
-    const result = await this.reach(request, terms, started, () => this.claim({ ...request, token, lockTimeout: terms.lockTimeout }, this.store));
+    const result = await this.failures.reach(request, terms, started, () => this.claim({ ...request, token, lockTimeout: terms.lockTimeout }, this.store));
     const storeLatencyMs = this.events.since(started);
     if (result === UNREACHABLE) return { kind: 'run', lease: null };
     if (result.claimed) {
@@ -163,11 +165,11 @@ export class Admissions {
     }
     const strict = { ...terms, failOpen: false };
     const started = this.events.now();
-    const transaction = (await this.reach(request, strict, started, () => this.store.begin!(join))) as IdempotencyTransaction;
+    const transaction = (await this.failures.reach(request, strict, started, () => this.store.begin!(join))) as IdempotencyTransaction;
     const token = randomUUID();
     try {
       const claim = { ...request, token, lockTimeout: terms.lockTimeout };
-      const result = (await this.reach(request, strict, started, () => this.claim(claim, { claim: (c) => transaction.claim(c, terms.wait) }))) as ClaimResult;
+      const result = (await this.failures.reach(request, strict, started, () => this.claim(claim, { claim: (c) => transaction.claim(c, terms.wait) }))) as ClaimResult;
       const storeLatencyMs = this.events.since(started);
       if (result.claimed) {
         this.claimed(request, terms, result, storeLatencyMs);
@@ -179,34 +181,6 @@ export class Admissions {
     } catch (error) {
       await transaction.rollback();
       throw error;
-    }
-  }
-
-  /**
-   * Runs a store operation, translating its failure: an unreachable store is
-   * 503 (or {@link UNREACHABLE} under `failOpen`); any other error passes as
-   * is (500). A failure is told as a `store-error`, timed from `started`.
-   */
-  private async reach<T>(request: IdempotencyRequest, terms: AdmissionTerms, started: number, operation: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof IdempotencyConfigurationError) throw error;
-      const unreachable = error instanceof IdempotencyStoreConnectionError;
-      if (this.events.enabled) {
-        const failedOpen = unreachable && terms.failOpen;
-        this.events.emit(decisionEvent('store-error', request, terms, this.events.since(started), { error, failedOpen }));
-      }
-      if (!unreachable) {
-        this.logger.error('The idempotency store failed (not an outage: answering 500).', error);
-        throw error;
-      }
-      if (terms.failOpen) {
-        this.logger.warn(`Store unreachable; running scope "${request.scope}" unprotected (failOpen): ${String(error)}`);
-        return UNREACHABLE;
-      }
-      this.logger.error('Store unreachable; answering 503 (fail closed).', error);
-      throw new IdempotencyStoreUnavailableException(STORE_RETRY_AFTER_SECONDS);
     }
   }
 
@@ -267,6 +241,3 @@ function announced(watch: RecordWatch, ms: number): Promise<boolean> {
     });
   });
 }
-
-/** What {@link Admissions.reach} answers for an unreachable store under `failOpen`. */
-const UNREACHABLE = Symbol('unreachable');
